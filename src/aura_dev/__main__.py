@@ -1,0 +1,3 @@
+from aura_dev.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The `aura` command.  Parses flags, calls in, maps errors to exit codes; no process logic.
+
+Exit codes: 0 success; 1 a runtime failure; 2 bad input (nothing was started).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from aura_dev import __version__
+from aura_dev import console as ui
+from aura_dev.errors import AuraError
+
+app = typer.Typer(no_args_is_help=True, add_completion=True, help="aura: the Aura platform's local Dapr environment.")
+dev = typer.Typer(no_args_is_help=True, help="Run, watch and inspect the workspace's Dapr stack.")
+app.add_typer(dev, name="dev")
+
+WorkspaceOption = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", help="aura.yaml or its folder (default: found upwards; $AURA_WORKSPACE)",
+                 show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aura {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: NO_COLOR=1)")] = False,
+) -> None:
+    if no_color:
+        ui.disable_color()
+
+
+def load(workspace: Path | None) -> "Workspace":
+    from aura_dev.workspace.load import discover, load_workspace
+    from aura_dev.workspace.resolved import ensure_schema_file
+
+    ws = load_workspace(discover(explicit=workspace))
+    ensure_schema_file(ws.state_dir)
+    return ws
+
+
+# ---------------------------------------------------------------- runtime
+
+
+@dev.command()
+def init(
+    runtime_version: Annotated[Optional[str], typer.Option("--runtime-version", help="Dapr version to install")] = None,
+    from_source: Annotated[bool, typer.Option("--from-source", help="Build with the local go from the module proxy")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Reinstall even if present")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Install the Dapr runtime (daprd, placement, scheduler) for aura."""
+    from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, binary_version
+    from aura_dev.runtime.install import install_runtime
+
+    version = runtime_version or DEFAULT_RUNTIME_VERSION
+    report = install_runtime(version, from_source=from_source, force=force, console=ui.err)
+    install = report.install
+    versions = {name: (binary_version(install.binary(name)) if name == "daprd" else "n/a")
+                for name in ("daprd", "placement", "scheduler")}
+    if as_json:
+        print(json.dumps({
+            "version": install.version, "binDir": str(install.bin_dir), "source": install.source,
+            "alreadyInstalled": report.already_installed, "seconds": round(report.seconds, 1),
+            "binaries": {name: str(install.binary(name)) for name in versions}, "attempts": report.attempts,
+        }, indent=2))
+        return
+    state = "already installed" if report.already_installed else f"installed in {report.seconds:.0f} s"
+    ui.out.print(f"[green]✓[/] Dapr runtime {install.version} {state} ({install.source})")
+    for name in ("daprd", "placement", "scheduler"):
+        size = install.binary(name).stat().st_size / 1e6
+        extra = f" version {versions[name]}" if name == "daprd" else ""
+        ui.out.print(f"  {name:<10} {install.binary(name)}  [dim]{size:.0f} MB{extra}[/]")
+
+
+@dev.command()
+def doctor(
+    runtime_version: Annotated[Optional[str], typer.Option("--runtime-version")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check this machine: runtime, Docker, redis-server, go, default ports."""
+    from aura_dev.doctor import Status, run_checks
+    from aura_dev.runtime import DEFAULT_RUNTIME_VERSION
+
+    checks = run_checks(runtime_version or DEFAULT_RUNTIME_VERSION)
+    failed = [c for c in checks if c.required and c.status is not Status.OK]
+    if as_json:
+        print(json.dumps({"ok": not failed, "checks": [c.as_dict() for c in checks]}, indent=2))
+    else:
+        marks = {Status.OK: "[green]✓[/]", Status.WARN: "[yellow]![/]", Status.MISSING: "[red]✗[/]"}
+        for check in checks:
+            ui.out.print(f"{marks[check.status]} {check.name:<14} {check.detail}")
+            if check.fix and check.status is not Status.OK:
+                ui.out.print(f"  [dim]fix:[/] {check.fix}")
+    if failed:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- workspace file
+
+
+@dev.command()
+def config(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Print the resolved workspace: defaults filled, paths absolute, secrets masked."""
+    from aura_dev.workspace.resolved import resolved_config
+
+    data = resolved_config(load(workspace))
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+
+
+@dev.command()
+def schema(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file")] = None,
+) -> None:
+    """Print the JSON Schema of aura.yaml (for editors and CI)."""
+    from aura_dev.workspace.resolved import schema_text
+
+    text = schema_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        ui.err.print(f"wrote {output}")
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
+    except AuraError as exc:
+        ui.show_error(exc)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        ui.err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Infra as Docker containers (like `dapr init`): named and labelled per workspace,
+ports published on 127.0.0.1 only, removed when stopped.
+
+The docker SDK is synchronous; its calls run in worker threads.  Output is read through
+`attach(demux=True)` made between create and start, so no early line is lost, and
+stdout and stderr stay apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from functools import partial
+from typing import Any
+
+from aura_dev.errors import InfraError
+from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
+from aura_dev.logs.record import LogChunk, Stream, UnitRef
+from aura_dev.logs.splitter import LineSplitter
+from aura_dev.ports import LOOPBACK
+from aura_dev.probes import http_status, redis_ping
+from aura_dev.process import OutputSink
+
+LABEL_WORKSPACE = "dev.aura.workspace"
+LABEL_UNIT = "dev.aura.unit"
+LABEL_PATH = "dev.aura.workspace-path"
+REDIS_PORT = 6379
+PLACEMENT_PORT = 50005
+SCHEDULER_PORT = 50006
+HEALTHZ_PORT = 8080
+METRICS_PORT = 9090
+
+
+def docker_client(timeout: float = 30.0) -> Any:
+    """A client whose engine answered a ping, or InfraError saying why not."""
+    import docker  # imported lazily: the SDK costs ~0.2 s of start-up
+
+    try:
+        client = docker.from_env(timeout=int(timeout))
+        client.ping()
+        return client
+    except Exception as exc:  # the SDK raises several unrelated types here
+        raise InfraError(
+            f"the Docker engine does not answer: {exc}",
+            hint="start it (`sudo systemctl start docker`, or `dockerd &`) or use infra.backend: native",
+        ) from exc
+
+
+def docker_available(timeout: float = 2.0) -> bool:
+    try:
+        client = docker_client(timeout)
+    except InfraError:
+        return False
+    client.close()
+    return True
+
+
+def default_image(kind: InfraKind, runtime_version: str) -> str:
+    return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
+
+
+def container_name(request: InfraRequest) -> str:
+    return f"aura-{request.workspace_key}-{request.kind.value}"
+
+
+class ContainerUnit:
+    def __init__(self, unit: UnitRef, client: Any, *, name: str, image: str, run_kwargs: dict[str, Any],
+                 labels: dict[str, str], sink: OutputSink) -> None:
+        self.unit = unit
+        self.client = client
+        self.name = name
+        self.image = image
+        self.run_kwargs = run_kwargs
+        self.labels = labels
+        self.sink = sink
+        self.container: Any = None
+        self.container_id: str | None = None
+        self.returncode: int | None = None
+        self._exited: asyncio.Future[int] | None = None
+        self._log_thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.container is not None and self.returncode is None
+
+    def identity_record(self) -> dict[str, object]:
+        return {"container": self.container_id, "name": self.name} if self.container_id else {}
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.returncode = None
+        self.container, output = await asyncio.to_thread(self._create_and_start)
+        self.container_id = self.container.id
+        self._exited = loop.create_future()
+        self._log_thread = threading.Thread(target=self._pump_output, args=(loop, output), daemon=True,
+                                            name=f"logs-{self.name}")
+        self._log_thread.start()
+        threading.Thread(target=self._wait_exit, args=(loop,), daemon=True, name=f"wait-{self.name}").start()
+
+    def _create_and_start(self) -> tuple[Any, Any]:
+        """Create, attach, then start: attaching before the start is what guarantees that
+        not even the first line is missed (a replay with attach(logs=True) loses lines)."""
+        import docker.errors
+
+        remove_container(self.client, self.name, self.labels[LABEL_WORKSPACE])
+        self._ensure_image()
+        try:
+            container = self.client.containers.create(self.image, name=self.name, labels=self.labels,
+                                                      detach=True, **self.run_kwargs)
+            output = self.client.api.attach(container.id, stdout=True, stderr=True, stream=True, demux=True)
+            container.start()
+            return container, output
+        except docker.errors.APIError as exc:
+            remove_container(self.client, self.name, self.labels[LABEL_WORKSPACE])
+            raise InfraError(f"cannot start container {self.name} ({self.image}): {exc.explanation or exc}") from exc
+
+    def _ensure_image(self) -> None:
+        import docker.errors
+
+        try:
+            self.client.images.get(self.image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            self.client.images.pull(self.image)
+        except docker.errors.APIError as exc:
+            raise InfraError(
+                f"image {self.image} is not present and cannot be pulled: {exc.explanation or exc}",
+                hint=f"load or build {self.image} locally, set infra.{self.unit.service}.image to an image you "
+                "have, or use infra.backend: native",
+            ) from exc
+
+    def _pump_output(self, loop: asyncio.AbstractEventLoop, output: Any) -> None:
+        def deliver(chunk: LogChunk) -> None:
+            loop.call_soon_threadsafe(self.sink, chunk)
+
+        splitters = {Stream.OUT: LineSplitter(self.unit, Stream.OUT, deliver),
+                     Stream.ERR: LineSplitter(self.unit, Stream.ERR, deliver)}
+        try:
+            for out, err in output:
+                if out:
+                    splitters[Stream.OUT].feed(out)
+                if err:
+                    splitters[Stream.ERR].feed(err)
+        except Exception:  # the container went away under the stream: nothing more to read
+            pass
+        for splitter in splitters.values():
+            splitter.flush()
+
+    def _wait_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            code = int(self.container.wait().get("StatusCode", -1))
+        except Exception:
+            code = -1
+        if self._log_thread is not None:
+            self._log_thread.join(timeout=2.0)
+        loop.call_soon_threadsafe(self._set_exited, code)
+
+    def _set_exited(self, code: int) -> None:
+        if self._exited is not None and not self._exited.done():
+            self._exited.set_result(code)
+
+    async def wait(self) -> int:
+        assert self._exited is not None, "not started"
+        code = await asyncio.shield(self._exited)
+        self.returncode = code
+        await asyncio.to_thread(remove_container, self.client, self.name, self.labels[LABEL_WORKSPACE])
+        return code
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        if self.container is None:
+            return None
+        if self.returncode is None:
+            await asyncio.to_thread(self._stop_container, grace)
+        return await self.wait()
+
+    def _stop_container(self, grace: float) -> None:
+        try:
+            self.container.stop(timeout=max(1, int(round(grace))))
+        except Exception:
+            pass
+
+
+def remove_container(client: Any, name: str, workspace_key: str) -> None:
+    """Remove container `name` if it exists and carries our workspace label; never touch others."""
+    import docker.errors
+
+    try:
+        container = client.containers.get(name)
+    except docker.errors.NotFound:
+        return
+    if container.labels.get(LABEL_WORKSPACE) != workspace_key:
+        raise InfraError(f"a container named {name} exists and was not made by aura for this workspace",
+                         hint=f"remove or rename it: docker rm -f {name}")
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def remove_workspace_containers(client: Any, workspace_key: str) -> list[str]:
+    """Remove every container labelled with this workspace (leftovers of a killed supervisor)."""
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL_WORKSPACE}={workspace_key}"}):
+        try:
+            container.remove(force=True)
+            removed.append(container.name)
+        except Exception:
+            pass
+    return removed
+
+
+async def _healthz_ok(port: int) -> bool:
+    return await http_status(LOOPBACK, port, "/healthz") == 200
+
+
+class DockerBackend:
+    name = "docker"
+
+    def __init__(self, client: Any | None = None) -> None:
+        self.client = client if client is not None else docker_client()
+
+    def create(self, request: InfraRequest, sink: OutputSink) -> InfraService:
+        ports = request.ports
+        image = request.image or default_image(request.kind, request.runtime_version)
+        labels = {LABEL_WORKSPACE: request.workspace_key, LABEL_UNIT: request.kind.value,
+                  LABEL_PATH: str(request.state_dir.parent)}
+        run: dict[str, Any]
+        if request.kind is InfraKind.REDIS:
+            command = ["redis-server", "--port", str(REDIS_PORT), "--bind", "0.0.0.0", "--protected-mode", "no",
+                       "--save", "", "--appendonly", "no"]
+            if request.password:
+                command += ["--requirepass", request.password]
+            run = {"command": command, "ports": {f"{REDIS_PORT}/tcp": (LOOPBACK, ports.main)}}
+            probe = partial(redis_ping, LOOPBACK, ports.main, request.password)
+        elif request.kind is InfraKind.PLACEMENT:
+            run = {
+                "entrypoint": ["./placement"],
+                "command": ["--port", str(PLACEMENT_PORT), "--healthz-port", str(HEALTHZ_PORT),
+                            "--metrics-port", str(METRICS_PORT), "--log-level", request.log_level],
+                "ports": {f"{PLACEMENT_PORT}/tcp": (LOOPBACK, ports.main),
+                          f"{HEALTHZ_PORT}/tcp": (LOOPBACK, ports.healthz),
+                          f"{METRICS_PORT}/tcp": (LOOPBACK, ports.metrics)},
+            }
+            assert ports.healthz is not None
+            probe = partial(_healthz_ok, ports.healthz)
+        else:
+            run = {
+                "entrypoint": ["./scheduler"],
+                "command": ["--port", str(SCHEDULER_PORT), "--healthz-port", str(HEALTHZ_PORT),
+                            "--metrics-port", str(METRICS_PORT), "--etcd-data-dir", "/data/etcd",
+                            "--override-broadcast-host-port", f"localhost:{ports.main}",
+                            "--log-level", request.log_level],
+                "ports": {f"{SCHEDULER_PORT}/tcp": (LOOPBACK, ports.main),
+                          f"{HEALTHZ_PORT}/tcp": (LOOPBACK, ports.healthz),
+                          f"{METRICS_PORT}/tcp": (LOOPBACK, ports.metrics)},
+                # Scheduler state lives as long as the container; world-writable so images
+                # running as a non-root user (the official one does) can use it.
+                "tmpfs": {"/data": "mode=1777"},
+            }
+            assert ports.healthz is not None
+            probe = partial(_healthz_ok, ports.healthz)
+        unit = ContainerUnit(request.kind.unit_ref, self.client, name=container_name(request), image=image,
+                             run_kwargs=run, labels=labels, sink=sink)
+        return InfraService(request.kind, unit, self.name, LOOPBACK, ports, probe)

@@ -1,0 +1,104 @@
+"""Infra as native processes: `redis-server` from PATH, placement and scheduler from the
+runtime install.  Every listener is bound to 127.0.0.1 and every port is our own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import partial
+
+from aura_dev.errors import InfraError
+from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
+from aura_dev.ports import LOOPBACK
+from aura_dev.probes import http_status, redis_ping
+from aura_dev.process import OutputSink, ProcessUnit
+from aura_dev.runtime import RuntimeInstall
+
+
+async def _healthz_ok(port: int) -> bool:
+    return await http_status(LOOPBACK, port, "/healthz") == 200
+
+
+class NativeBackend:
+    name = "native"
+
+    def __init__(self, runtime: RuntimeInstall | None) -> None:
+        self.runtime = runtime
+
+    def create(self, request: InfraRequest, sink: OutputSink) -> InfraService:
+        if request.kind is InfraKind.REDIS:
+            argv = self._redis_argv(request)
+            probe = partial(redis_ping, LOOPBACK, request.ports.main, request.password)
+        elif request.kind is InfraKind.PLACEMENT:
+            argv = self._placement_argv(request)
+            probe = partial(_healthz_ok, self._healthz(request))
+        else:
+            argv = self._scheduler_argv(request)
+            probe = partial(_healthz_ok, self._healthz(request))
+        workdir = request.state_dir / request.kind.value
+        workdir.mkdir(parents=True, exist_ok=True)
+        unit = ProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink)
+        return InfraService(request.kind, unit, self.name, LOOPBACK, request.ports, probe)
+
+    @staticmethod
+    def _healthz(request: InfraRequest) -> int:
+        assert request.ports.healthz is not None
+        return request.ports.healthz
+
+    def _binary(self, name: str) -> str:
+        if self.runtime is None:
+            raise InfraError(f"the native {name} needs the Dapr runtime", hint="run `aura dev init`")
+        return str(self.runtime.binary(name))
+
+    @staticmethod
+    def _redis_argv(request: InfraRequest) -> list[str]:
+        server = shutil.which("redis-server")
+        if server is None:
+            raise InfraError(
+                "redis-server is not on PATH",
+                hint="install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) "
+                "or use the docker backend (infra.backend: docker)",
+            )
+        argv = [
+            server, "--port", str(request.ports.main), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+            "--dir", str(request.state_dir / "redis"), "--daemonize", "no", "--loglevel", "notice",
+        ]
+        if request.password:
+            argv += ["--requirepass", request.password]
+        return argv
+
+    def _placement_argv(self, request: InfraRequest) -> list[str]:
+        ports = request.ports
+        return [
+            self._binary("placement"),
+            "--port", str(ports.main),
+            "--listen-address", LOOPBACK,
+            "--healthz-port", str(ports.healthz),
+            # Dapr 1.18.2 parses but ignores this flag (its healthz server binds ":port");
+            # passed anyway so the fix upstream takes effect without a change here.
+            "--healthz-listen-address", LOOPBACK,
+            "--metrics-port", str(ports.metrics),
+            "--metrics-listen-address", LOOPBACK,
+            "--initial-cluster", f"dapr-placement-0=127.0.0.1:{ports.extra['raft']}",
+            "--log-level", request.log_level,
+        ]
+
+    def _scheduler_argv(self, request: InfraRequest) -> list[str]:
+        ports = request.ports
+        data = request.state_dir / "scheduler" / "etcd"
+        data.mkdir(parents=True, exist_ok=True)
+        return [
+            self._binary("scheduler"),
+            "--port", str(ports.main),
+            "--listen-address", LOOPBACK,
+            "--healthz-port", str(ports.healthz),
+            "--healthz-listen-address", LOOPBACK,
+            "--metrics-port", str(ports.metrics),
+            "--metrics-listen-address", LOOPBACK,
+            "--etcd-data-dir", str(data),
+            "--etcd-client-port", str(ports.extra["etcd_client"]),
+            "--etcd-client-listen-address", LOOPBACK,
+            "--etcd-initial-cluster", f"dapr-scheduler-server-0=http://127.0.0.1:{ports.extra['etcd_peer']}",
+            "--override-broadcast-host-port", f"127.0.0.1:{ports.main}",
+            "--log-level", request.log_level,
+        ]

@@ -1,0 +1,184 @@
+"""One child process in its own session: spawn, stream its output, stop its whole group.
+
+Output is read through a SubprocessProtocol rather than StreamReaders: each pipe read
+(up to 256 KiB) arrives as one callback and is cut at its last newline with bytes
+operations, so a chatty unit costs a few C-level calls per chunk instead of Python work
+per line.  A line still unterminated after `PARTIAL_FLUSH_SECONDS` (a prompt, a progress
+bar) is emitted as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from aura_dev.logs.record import LogChunk, Stream, UnitRef
+from aura_dev.logs.splitter import LineSplitter
+
+OutputSink = Callable[[LogChunk], None]
+PARTIAL_FLUSH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """Enough to find the process again later and be sure it is still the same one."""
+
+    pid: int
+    create_time: float
+    pgid: int
+
+    def is_alive(self) -> bool:
+        try:
+            proc = psutil.Process(self.pid)
+            return abs(proc.create_time() - self.create_time) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+
+class _OutputProtocol(asyncio.SubprocessProtocol):
+    def __init__(self, unit: UnitRef, sink: OutputSink, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.splitters = {1: LineSplitter(unit, Stream.OUT, sink), 2: LineSplitter(unit, Stream.ERR, sink)}
+        self.flush_timers: dict[int, asyncio.TimerHandle] = {}
+        self.open_pipes = {1, 2}
+        self.pipes_closed: asyncio.Future[None] = loop.create_future()
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if self.splitters[fd].feed(data) and fd not in self.flush_timers:
+            self.flush_timers[fd] = self.loop.call_later(PARTIAL_FLUSH_SECONDS, self._flush, fd)
+
+    def _flush(self, fd: int) -> None:
+        timer = self.flush_timers.pop(fd, None)
+        if timer is not None:
+            timer.cancel()
+        self.splitters[fd].flush()
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd in self.open_pipes:
+            self._flush(fd)
+            self.open_pipes.discard(fd)
+        if not self.open_pipes and not self.pipes_closed.done():
+            self.pipes_closed.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+class ProcessUnit:
+    """A child process running in its own session (so its group can be signalled whole)."""
+
+    def __init__(
+        self,
+        unit: UnitRef,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        sink: OutputSink,
+    ) -> None:
+        self.unit = unit
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.cwd = cwd
+        self.sink = sink
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._protocol: _OutputProtocol | None = None
+        self.identity: ProcessIdentity | None = None
+        self.returncode: int | None = None
+        self.stopping = False
+
+    @property
+    def pid(self) -> int | None:
+        return self.identity.pid if self.identity else None
+
+    def identity_record(self) -> dict[str, object]:
+        if self.identity is None:
+            return {}
+        return {"pid": self.identity.pid, "create_time": self.identity.create_time, "pgid": self.identity.pgid}
+
+    @property
+    def running(self) -> bool:
+        return self._transport is not None and self.returncode is None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.returncode = None
+        self.stopping = False
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _OutputProtocol(self.unit, self.sink, loop),
+            *self.argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=str(self.cwd),
+            env=self.env,
+            start_new_session=True,
+        )
+        self._transport, self._protocol = transport, protocol
+        pid = transport.get_pid()
+        try:
+            create_time = psutil.Process(pid).create_time()
+        except psutil.Error:
+            create_time = time.time()
+        self.identity = ProcessIdentity(pid=pid, create_time=create_time, pgid=pid)
+
+    async def wait(self) -> int:
+        """Wait for the process to exit; then end what is left of its group and drain output."""
+        assert self._protocol is not None, "not started"
+        await asyncio.shield(self._protocol.exited)
+        return await self._finish(group_grace=1.0)
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM to the whole group, SIGKILL after `grace` seconds.  Idempotent."""
+        if self._protocol is None or self.identity is None:
+            return None
+        self.stopping = True
+        if self.returncode is not None:
+            return self.returncode
+        _signal_group(self.identity.pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        try:
+            await asyncio.wait_for(asyncio.shield(self._protocol.exited), grace)
+        except asyncio.TimeoutError:
+            _signal_group(self.identity.pgid, signal.SIGKILL)
+            await asyncio.shield(self._protocol.exited)
+        return await self._finish(group_grace=max(0.0, deadline - time.monotonic()))
+
+    async def _finish(self, group_grace: float) -> int:
+        """After the leader exited: give the rest of the group `group_grace` seconds to go
+        (they hold our pipes open while alive), then kill it, so nothing is orphaned."""
+        assert self._protocol is not None and self._transport is not None and self.identity is not None
+        if self.returncode is not None:
+            return self.returncode
+        pgid = self.identity.pgid
+        if not self._protocol.pipes_closed.done() and group_grace > 0:
+            _signal_group(pgid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._protocol.pipes_closed), group_grace)
+            except asyncio.TimeoutError:
+                pass
+        _signal_group(pgid, signal.SIGKILL)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._protocol.pipes_closed), 2.0)
+        except asyncio.TimeoutError:
+            pass
+        code = self._transport.get_returncode()
+        self._transport.close()
+        self.returncode = code if code is not None else -1
+        return self.returncode
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,268 @@
+"""Finding `aura.yaml`, loading it, and turning every problem into a located message."""
+
+from __future__ import annotations
+
+import copy
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from aura_dev.errors import WorkspaceInvalid, WorkspaceNotFound
+from aura_dev.workspace.model import Service, WorkspaceSpec
+from aura_dev.workspace.problems import Problem, did_you_mean
+from aura_dev.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
+
+WORKSPACE_FILE = "aura.yaml"
+STATE_DIR = ".aura"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded, validated workspace: the spec plus where it lives."""
+
+    file: Path
+    spec: WorkspaceSpec
+    source: SourceDocument | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def services(self) -> dict[str, Service]:
+        return self.spec.services
+
+    def service_dir(self, name: str) -> Path:
+        return (self.root / self.spec.services[name].path).resolve()
+
+    def app_id(self, name: str) -> str:
+        return self.spec.services[name].dapr.app_id or name
+
+    def has_sidecar(self, name: str) -> bool:
+        return self.spec.services[name].dapr.enabled
+
+    def depends_on(self) -> dict[str, list[str]]:
+        return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
+
+
+def discover(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace file: `explicit` (file or folder), else $AURA_WORKSPACE, else the
+    nearest `aura.yaml` in `start` or one of its parents."""
+    chosen = explicit if explicit is not None else os.environ.get("AURA_WORKSPACE") or None
+    if chosen is not None:
+        candidate = Path(chosen).expanduser().absolute()
+        if candidate.is_dir():
+            candidate = candidate / WORKSPACE_FILE
+        if not candidate.is_file():
+            raise WorkspaceNotFound(f"no workspace file at {candidate}",
+                                    hint="pass the folder that holds aura.yaml, or the file itself")
+        return candidate
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / WORKSPACE_FILE
+        if candidate.is_file():
+            return candidate
+    raise WorkspaceNotFound(
+        f"no {WORKSPACE_FILE} in {here} or any folder above it",
+        hint="run aura inside a workspace, pass -w/--workspace PATH, or create one with "
+        "`aura dev import dapr.yaml` or `aura dev new service NAME`",
+    )
+
+
+def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
+    """Parse and validate `file`; raise WorkspaceInvalid listing every problem found."""
+    from aura_dev.workspace.checks import semantic_problems
+
+    file = file.absolute()
+    try:
+        doc = load_yaml_file(file)
+    except YamlSyntaxError as exc:
+        raise WorkspaceInvalid(f"{file.name} is not valid YAML",
+                               [Problem(file, exc.location, (), f"not valid YAML: {exc.message}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceNotFound(f"cannot read {file}: {exc}") from None
+
+    problems: list[Problem] = [
+        Problem(file, dup.again, dup.path, f"duplicate key '{dup.path[-1]}' (first defined at line {dup.first.line})",
+                hint="YAML keeps only one of them; rename or merge the two")
+        for dup in doc.duplicates
+    ]
+    if not isinstance(doc.data, dict):
+        kind = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
+        problems.append(Problem(file, doc.locate(()), (), f"expected a mapping at the top level, the file is {kind}",
+                                hint="start from `name: my-workspace` and a `services:` mapping"))
+        raise WorkspaceInvalid(f"{file.name} is invalid", problems)
+
+    spec: WorkspaceSpec | None = None
+    try:
+        spec = WorkspaceSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(exc, doc))
+
+    valid_services: dict[str, Service] = {}
+    if spec is not None:
+        valid_services = dict(spec.services)
+    else:
+        # Validate each service alone so that cross-service checks still run on the good ones.
+        raw_services = doc.data.get("services")
+        if isinstance(raw_services, dict):
+            for name, raw in raw_services.items():
+                salvaged = _salvage_service(raw)
+                if salvaged is not None:
+                    valid_services[str(name)] = salvaged
+    raw_names = set(doc.data["services"]) if isinstance(doc.data.get("services"), dict) else set()
+    problems.extend(semantic_problems(file, doc, spec, valid_services, raw_names, check_files=check_files))
+    if problems:
+        problems.sort(key=lambda p: (p.location.line, p.location.column))
+        count = len(problems)
+        raise WorkspaceInvalid(f"{file.name} has {count} problem{'s' if count != 1 else ''}", problems)
+    assert spec is not None
+    return Workspace(file=file, spec=spec, source=doc)
+
+
+def _salvage_service(raw: Any) -> Service | None:
+    """The service with its invalid keys dropped, so that the checks spanning services
+    (dependencies, ports, files) still see it; None when even that fails."""
+    if not isinstance(raw, dict):
+        return None
+    candidate: Any = copy.deepcopy(raw)
+    for _attempt in range(5):
+        try:
+            return Service.model_validate(candidate)
+        except ValidationError as exc:
+            removed = False
+            for error in exc.errors(include_url=False):
+                path = _source_path(error["loc"], candidate)
+                if error["type"] == "missing" or not path:
+                    return None
+                removed |= _delete_path(candidate, path)
+            if not removed:
+                return None
+    return None
+
+
+def _delete_path(data: Any, path: KeyPath) -> bool:
+    node = data
+    for part in path[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+    last = path[-1]
+    if isinstance(node, dict) and last in node:
+        del node[last]
+        return True
+    if isinstance(node, list) and isinstance(last, int) and last < len(node):
+        del node[last]
+        return True
+    return False
+
+
+def _validation_problems(exc: ValidationError, doc: SourceDocument) -> list[Problem]:
+    by_path: dict[KeyPath, list[dict[str, Any]]] = {}
+    for error in exc.errors(include_url=False):
+        path = _source_path(error["loc"], doc.data)
+        by_path.setdefault(path, []).append(dict(error))
+    problems = []
+    for path, errors in by_path.items():
+        first = errors[0]
+        kind = first["type"]
+        if kind == "extra_forbidden":
+            key = str(path[-1])
+            known = _known_keys(path[:-1], doc.data)
+            guess = did_you_mean(key, known)
+            hint = f"did you mean '{guess}'?" if guess else (
+                f"known keys here: {', '.join(sorted(known))}" if known else None)
+            problems.append(Problem(doc.path, doc.locate(path, prefer_key=True), path, f"unknown key '{key}'", hint))
+        elif kind == "missing":
+            missing = str(first["loc"][-1])
+            parent = path if path and path[-1] != missing else path[:-1]
+            problems.append(Problem(doc.path, doc.locate(parent, prefer_key=True), parent + (missing,),
+                                    f"missing required key '{missing}'"))
+        else:
+            messages = list(dict.fromkeys(_describe(e) for e in errors))
+            problems.append(Problem(doc.path, doc.locate(path), path, "; or ".join(messages)))
+    return problems
+
+
+def _describe(error: dict[str, Any]) -> str:
+    message = str(error["msg"])
+    if error["type"] in {"port", "port_range", "duration", "command", "env", "env_value", "health", "health_path"}:
+        return message
+    if message.startswith("Input should be "):
+        message = "expected " + message[len("Input should be "):]
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    value = error.get("input")
+    if not isinstance(value, (dict, list)):
+        message += f", got {value!r}"
+    return message
+
+
+def _source_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
+    """Map pydantic's error location onto keys of the source, skipping union/validator tags."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and not _looks_like_tag(part):
+            path.append(part)  # a missing or extra key
+            current = None
+    return tuple(path)
+
+
+def _looks_like_tag(part: str) -> bool:
+    return "[" in part or part in {"str", "int", "float", "bool", "list", "dict"}
+
+
+def _known_keys(path: KeyPath, data: Any) -> list[str]:
+    """The keys the model accepts at `path` (for "did you mean")."""
+    model: Any = WorkspaceSpec
+    for part in path:
+        model = _unwrap(model)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field_info = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+            if field_info is None:
+                return []
+            model = field_info.annotation
+        elif typing.get_origin(model) in (dict, list):
+            model = typing.get_args(model)[-1]
+        else:
+            return []
+    model = _unwrap(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or n for n, f in model.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = models[0] if models else options[0]
+        else:
+            return annotation
