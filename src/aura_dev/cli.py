@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import click
 import typer
@@ -16,6 +16,9 @@ import typer
 from aura_dev import __version__
 from aura_dev import console as ui
 from aura_dev.errors import AuraError
+
+if TYPE_CHECKING:
+    from aura_dev.workspace.load import Workspace
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, help="aura: the Aura platform's local Dapr environment.")
 dev = typer.Typer(no_args_is_help=True, help="Run, watch and inspect the workspace's Dapr stack.")
@@ -141,6 +144,105 @@ def schema(
     else:
         output.write_text(text)
         ui.err.print(f"wrote {output}")
+
+
+# ---------------------------------------------------------------- the stack
+
+
+ServicesArgument = Annotated[Optional[list[str]], typer.Argument(help="Services (default: all)", show_default=False)]
+
+
+@dev.command()
+def up(
+    services: ServicesArgument = None,
+    workspace: WorkspaceOption = None,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Leave a background supervisor running")] = False,
+    no_reload: Annotated[bool, typer.Option("--no-reload", help="Do not restart services when their code changes")] = False,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="Infra backend: auto, docker or native")] = None,
+    quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", help="Hide sidecar info lines")] = False,
+    ready_timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds a unit may take to be ready")] = None,
+    supervise: Annotated[bool, typer.Option("--supervise", hidden=True)] = False,
+) -> None:
+    """Start the stack: infra, then each service's sidecar and app, in dependency order."""
+    from aura_dev import stack
+    from aura_dev.orchestrator import UpOptions
+
+    if backend is not None and backend not in ("auto", "docker", "native"):
+        raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
+    ws = load(workspace)
+    options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
+                        ready_timeout=ready_timeout)
+    if supervise:
+        raise typer.Exit(stack.supervise(ws, options))
+    if detach:
+        argv = ["dev", "up", "--supervise", "-w", str(ws.file), *(services or [])]
+        if no_reload:
+            argv.append("--no-reload")
+        if backend:
+            argv += ["--backend", backend]
+        if ready_timeout:
+            argv += ["--timeout", str(ready_timeout)]
+        raise typer.Exit(stack.run_detached(ws, options, argv))
+    raise typer.Exit(stack.run_foreground(ws, options, quiet_sidecars=quiet_sidecars))
+
+
+@dev.command()
+def down(workspace: WorkspaceOption = None) -> None:
+    """Stop the running stack (from any terminal); clean up after a killed one."""
+    from aura_dev import stack
+
+    ws = load(workspace)
+    seconds, cleaned = stack.bring_down(ws)
+    if cleaned:
+        ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
+    ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+
+
+@dev.command()
+def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Every unit: state, pid, ports, restarts, uptime."""
+    from aura_dev import stack
+
+    data = stack.status(load(workspace))
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        stack.print_status(ui.out, data)
+
+
+def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, sidecar_only: bool) -> None:
+    from aura_dev import stack
+
+    which = "app" if app_only else "sidecar" if sidecar_only else "all"
+    reply = stack.control(load(workspace), op, services, which)
+    states = ", ".join(f"{n} {'ready' if ok else 'not ready'}" for n, ok in reply.get("states", {}).items())
+    ui.out.print(f"[green]✓[/] {op} done in {reply.get('seconds', 0):.2f} s" + (f" ({states})" if states and op != "stop" else ""))
+
+
+RequiredServices = Annotated[list[str], typer.Argument(help="Services to act on")]
+AppOnly = Annotated[bool, typer.Option("--app", help="Only the app process (the sidecar keeps running)")]
+SidecarOnly = Annotated[bool, typer.Option("--sidecar", help="Only the daprd sidecar")]
+
+
+@dev.command()
+def restart(services: RequiredServices, workspace: WorkspaceOption = None, app: AppOnly = False,
+            sidecar: SidecarOnly = False) -> None:
+    """Restart services of the running stack; the rest is untouched."""
+    _act("restart", services, workspace, app, sidecar)
+
+
+@dev.command()
+def stop(services: RequiredServices, workspace: WorkspaceOption = None, app: AppOnly = False,
+         sidecar: SidecarOnly = False) -> None:
+    """Stop services of the running stack until `aura dev start`."""
+    _act("stop", services, workspace, app, sidecar)
+
+
+@dev.command()
+def start(services: RequiredServices, workspace: WorkspaceOption = None, app: AppOnly = False,
+          sidecar: SidecarOnly = False) -> None:
+    """Start services stopped with `aura dev stop` (or failed ones) again."""
+    _act("start", services, workspace, app, sidecar)
 
 
 def main() -> None:

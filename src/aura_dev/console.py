@@ -15,14 +15,20 @@ def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-out = Console(no_color=_no_color(), highlight=False, soft_wrap=True)
-err = Console(stderr=True, no_color=_no_color(), highlight=False, soft_wrap=True)
+def _width(stream: object) -> int | None:
+    """Wide tables when output goes to a file or pipe (rich would assume 80 columns)."""
+    isatty = getattr(stream, "isatty", None)
+    return None if isatty is not None and isatty() else int(os.environ.get("COLUMNS", "160"))
+
+
+out = Console(no_color=_no_color(), highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err = Console(stderr=True, no_color=_no_color(), highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def disable_color() -> None:
     global out, err
-    out = Console(no_color=True, highlight=False, soft_wrap=True, force_terminal=False)
-    err = Console(stderr=True, no_color=True, highlight=False, soft_wrap=True, force_terminal=False)
+    out = Console(no_color=True, highlight=False, soft_wrap=True, width=_width(sys.stdout))
+    err = Console(stderr=True, no_color=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def show_error(exc: AuraError) -> None:

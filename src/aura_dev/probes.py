@@ -37,19 +37,24 @@ async def tcp_open(host: str, port: int, timeout: float = 0.5) -> bool:
 async def http_status(host: str, port: int, path: str, timeout: float = 1.0,
                       headers: dict[str, str] | None = None) -> int | None:
     """The status code of `GET path`, or None when nothing answers."""
+    return await http_request(host, port, "GET", path, headers=headers, timeout=timeout)
+
+
+async def http_request(host: str, port: int, method: str, path: str, body: bytes = b"",
+                       headers: dict[str, str] | None = None, timeout: float = 2.0) -> int | None:
+    """A small request whose answer only matters by its status (e.g. a metadata PUT)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, asyncio.TimeoutError):
         return None
     try:
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}Connection: close\r\n\r\n".encode())
+        writer.write(f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}Content-Length: {len(body)}\r\n"
+                     "Connection: close\r\n\r\n".encode() + body)
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
         parts = line.split()
-        if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
-            return int(parts[1])
-        return None
+        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
     except (OSError, asyncio.TimeoutError):
         return None
     finally:

@@ -8,9 +8,3 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     command = next(line for line in ci_lines if line.startswith("bash scripts/bootstrap.sh"))
     readme = (REPO / "README.md").read_text()
     assert f"```bash\n{command}\n```" in readme
-
-
-def test_readme_main_job_brings_up_the_sample_workspace() -> None:
-    readme = (REPO / "README.md").read_text()
-    assert "aura dev up -w sample-workspace" in readme
-    assert (REPO / "sample-workspace" / "aura.yaml").is_file()

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
-    BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TransferSpeedColumn,
+    BarColumn, DownloadColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 
 from aura_dev.errors import RuntimeInstallError
@@ -119,7 +120,7 @@ def _try_download(
         TextColumn("[bold]download[/] {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         console=console, transient=True, disable=not console.is_terminal,
     ) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def on_progress(binary: str, done: int, total: int | None) -> None:
             if binary not in tasks:

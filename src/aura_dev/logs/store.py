@@ -1,0 +1,130 @@
+"""Persisted logs under `<workspace>/.aura/logs/` — never inside a service folder, where a
+new file would re-trigger the service's own reloader (what `dapr run -f` does).
+
+Layout: one folder per unit owner — `services/<name>/` (app and sidecar lines together, in
+arrival order) and `infra/<name>/` — holding numbered segments `00000001.log`, ….  A
+segment is never renamed: rotation starts the next number, so a follower finishes the old
+file and moves on without losing a line.  The oldest segments go when the folder exceeds
+its total cap.
+
+One line per record, tab-separated, text last and raw (invalid UTF-8 kept byte for byte):
+
+    <unix time in microseconds>\t<app|sidecar|infra>\t<out|err|aura>\t<text>
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from aura_dev.logs.record import LogChunk, Source, Stream, UnitRef
+
+SEGMENT = re.compile(r"^(\d{8})\.log$")
+OWNER_KINDS = ("services", "infra")
+
+
+def owner_dir(root: Path, unit: UnitRef) -> Path:
+    kind = "infra" if unit.source is Source.INFRA else "services"
+    return root / kind / unit.service
+
+
+def segments(folder: Path) -> list[Path]:
+    """The segments of one owner, oldest first."""
+    try:
+        names = [entry.name for entry in os.scandir(folder) if SEGMENT.match(entry.name)]
+    except FileNotFoundError:
+        return []
+    return [folder / name for name in sorted(names)]
+
+
+def owners(root: Path) -> list[tuple[str, str, Path]]:
+    """(kind, name, folder) of every owner with logs."""
+    found: list[tuple[str, str, Path]] = []
+    for kind in OWNER_KINDS:
+        base = root / kind
+        if base.is_dir():
+            found.extend((kind, entry.name, Path(entry.path)) for entry in os.scandir(base) if entry.is_dir())
+    return sorted(found)
+
+
+@dataclass
+class _Open:
+    folder: Path
+    number: int
+    handle: BinaryIO
+    size: int
+
+
+class LogStore:
+    def __init__(self, root: Path, *, max_file_size: int, max_total_size: int) -> None:
+        self.root = root
+        self.max_file_size = max(4096, max_file_size)
+        self.max_total_size = max(self.max_file_size * 2, max_total_size)
+        self._open: dict[Path, _Open] = {}
+        self._prefixes: dict[tuple[Source, Stream], bytes] = {}
+        self.total_size = sum(p.stat().st_size for _k, _n, folder in owners(root) for p in segments(folder))
+
+    def write(self, chunk: LogChunk) -> None:
+        current = self._current(owner_dir(self.root, chunk.unit))
+        head = b"%d\t%s\t%s\t" % (int(chunk.ts * 1_000_000), chunk.unit.source.value.encode(),
+                                  chunk.stream.value.encode())
+        data = head + chunk.data[:-1].replace(b"\n", b"\n" + head) + b"\n"
+        current.handle.write(data)
+        current.size += len(data)
+        self.total_size += len(data)
+        if current.size >= self.max_file_size:
+            self._rotate(current)
+
+    def note(self, unit: UnitRef, text: str, ts: float) -> None:
+        self.write(LogChunk(unit, Stream.AURA, ts, text.encode() + b"\n"))
+
+    def _current(self, folder: Path) -> _Open:
+        current = self._open.get(folder)
+        if current is not None:
+            return current
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = segments(folder)
+        if existing and existing[-1].stat().st_size < self.max_file_size:
+            path = existing[-1]
+            number = int(path.stem)
+        else:
+            number = int(existing[-1].stem) + 1 if existing else 1
+            path = folder / f"{number:08d}.log"
+        handle = open(path, "ab", buffering=1 << 18)  # noqa: SIM115 - kept open across writes
+        current = self._open[folder] = _Open(folder, number, handle, path.stat().st_size if path.exists() else 0)
+        return current
+
+    def _rotate(self, current: _Open) -> None:
+        current.handle.close()
+        number = current.number + 1
+        path = current.folder / f"{number:08d}.log"
+        self._open[current.folder] = _Open(current.folder, number, open(path, "ab", buffering=1 << 18), 0)
+        if self.total_size > self.max_total_size:
+            self._enforce_cap()
+
+    def _enforce_cap(self) -> None:
+        active = {folder / f"{o.number:08d}.log" for folder, o in self._open.items()}
+        candidates = []
+        for _kind, _name, folder in owners(self.root):
+            for path in segments(folder):
+                if path not in active:
+                    stat = path.stat()
+                    candidates.append((stat.st_mtime, path, stat.st_size))
+        candidates.sort()
+        for _mtime, path, size in candidates:
+            if self.total_size <= self.max_total_size:
+                break
+            path.unlink(missing_ok=True)
+            self.total_size -= size
+
+    def flush(self) -> None:
+        for current in self._open.values():
+            current.handle.flush()
+
+    def close(self) -> None:
+        for current in self._open.values():
+            current.handle.close()
+        self._open.clear()

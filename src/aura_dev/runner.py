@@ -1,0 +1,213 @@
+"""Keeping one unit alive: start it, wait until it is really ready, watch it exit, and
+apply the restart policy — until aura asks it to stop.
+
+A runner's task is never cancelled from outside: stopping is a request the loop honours
+at its next step, so a process being spawned is always known (and stopped) rather than
+leaked by a cancellation that lands mid-fork.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from enum import Enum
+
+from aura_dev.errors import AuraError
+from aura_dev.events import EventHub, StateChange
+from aura_dev.logs.record import Level, UnitRef
+from aura_dev.probes import wait_until
+from aura_dev.supervisor import Action, RestartPolicy, UnitState
+from aura_dev.units import Unit
+
+PORT_TAKEN = re.compile(r"(?i)address already in use")
+SPAWN_FAILED = 127
+
+
+class Request(str, Enum):
+    NONE = "none"
+    RESTART = "restart"
+    STOP = "stop"
+    SHUTDOWN = "shutdown"
+
+
+class UnitRunner:
+    def __init__(
+        self,
+        ref: UnitRef,
+        *,
+        make_unit: Callable[[], Unit],
+        probe: Callable[[], Awaitable[bool]],
+        policy: RestartPolicy,
+        hub: EventHub,
+        ready_timeout: float,
+        stop_grace: float = 5.0,
+        on_ready: Callable[[UnitRunner], None] | None = None,
+        on_port_conflict: Callable[[UnitRunner], bool] | None = None,
+    ) -> None:
+        self.ref = ref
+        self.make_unit = make_unit
+        self.probe = probe
+        self.policy = policy
+        self.hub = hub
+        self.ready_timeout = ready_timeout
+        self.stop_grace = stop_grace
+        self.on_ready = on_ready
+        self.on_port_conflict = on_port_conflict
+        self.unit: Unit | None = None
+        self.ready = asyncio.Event()
+        self.finished = asyncio.Event()  # the unit went down and will not come back by itself
+        self._wake = asyncio.Event()
+        self._request = Request.NONE
+        self._restart_reason = ""
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.last_ready_seconds: float | None = None
+        self.state = UnitState.PENDING
+        self.detail = ""
+        self.task: asyncio.Task[None] | None = None
+
+    # -- requests from the orchestrator -------------------------------------------------
+
+    def launch(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._loop(), name=f"unit {self.ref.label}")
+
+    async def restart(self, reason: str = "restart requested") -> None:
+        """Stop the unit (gracefully) and start it again; not counted as a crash."""
+        self._request, self._restart_reason = Request.RESTART, reason
+        self._wake.set()
+        await self._stop_current()
+
+    async def stop(self) -> None:
+        """Stop and stay down until `start()`."""
+        self._request = Request.STOP
+        self._wake.set()
+        await self._stop_current()
+
+    def start(self) -> None:
+        if self._request is Request.STOP or self.state in (UnitState.STOPPED, UnitState.FAILED, UnitState.EXITED):
+            self._request, self._restart_reason = Request.RESTART, "start requested"
+            self._wake.set()
+
+    async def shutdown(self) -> None:
+        self._request = Request.SHUTDOWN
+        self._wake.set()
+        await self._stop_current()
+        if self.task is not None:
+            await self.task
+
+    async def _stop_current(self) -> None:
+        unit = self.unit
+        if unit is not None and unit.running:
+            self._set(UnitState.STOPPING)
+            await unit.stop(self.stop_grace)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _set(self, state: UnitState, detail: str = "") -> None:
+        self.state, self.detail = state, detail
+        self.hub.state(StateChange(self.ref, state.value, detail))
+
+    async def _loop(self) -> None:
+        try:
+            while self._request is not Request.SHUTDOWN:
+                if self._request is Request.STOP:
+                    self._set(UnitState.STOPPED)
+                    self.finished.set()
+                    await self._wait_for_request()
+                    continue
+                if self._request is Request.RESTART:
+                    self.policy.reset()
+                    self._request = Request.NONE
+                await self._run_once()
+        finally:
+            self.ready.clear()
+            if self.state is not UnitState.FAILED:
+                self._set(UnitState.STOPPED)
+            self.finished.set()
+
+    async def _wait_for_request(self) -> None:
+        self._wake.clear()
+        if self._request in (Request.NONE, Request.STOP):
+            await self._wake.wait()
+
+    async def _run_once(self) -> None:
+        self.ready.clear()
+        self.finished.clear()
+        self.hub.forget_tail(self.ref)
+        self.unit = unit = self.make_unit()
+        self._set(UnitState.STARTING)
+        self.started_at = time.monotonic()
+        try:
+            await asyncio.shield(unit.start())
+        except (OSError, AuraError) as exc:
+            message = exc.message if isinstance(exc, AuraError) else f"cannot start: {exc}"
+            self.hub.notice(self.ref, message, Level.ERROR)
+            await self._after_exit(SPAWN_FAILED, spawn_error=message)
+            return
+        exit_task = asyncio.ensure_future(unit.wait())
+        outcome = await wait_until(
+            self.probe, deadline=self.started_at + self.ready_timeout,
+            abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
+        )
+        if outcome is None:
+            self.ready_at = time.monotonic()
+            self.last_ready_seconds = self.ready_at - self.started_at
+            self.policy.ready()
+            self.ready.set()  # before the state change: listeners look at the event
+            self.hub.notice(self.ref, f"ready in {self.last_ready_seconds:.2f} s")
+            self._set(UnitState.READY, f"{self.last_ready_seconds:.2f} s")
+            if self.on_ready is not None:
+                self.on_ready(self)
+        elif outcome == "timeout":
+            lines = self.hub.last_lines(self.ref)
+            self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s; stopping it", Level.ERROR)
+            self._show_tail(lines)
+            self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s")
+            self.policy.state = UnitState.FAILED
+            await unit.stop(self.stop_grace)
+            await exit_task
+            self.finished.set()
+            await self._wait_for_request()
+            return
+        code = await exit_task
+        self.ready.clear()
+        await self._after_exit(code)
+
+    async def _after_exit(self, code: int, spawn_error: str | None = None) -> None:
+        if self._request is not Request.NONE:
+            if self._request is Request.RESTART:
+                self.hub.notice(self.ref, self._restart_reason)
+            return  # aura asked for this exit
+        tail = self.hub.last_lines(self.ref, 40)
+        if self.state is UnitState.STARTING and any(PORT_TAKEN.search(line) for line in tail[-10:]):
+            if self.on_port_conflict is not None and self.on_port_conflict(self):
+                self.hub.notice(self.ref, "its port was taken before it could bind it; retrying on a new port",
+                                Level.WARN)
+                return
+        decision = self.policy.exited(code, time.monotonic())
+        reason = spawn_error or decision.reason
+        if decision.action is Action.RESTART:
+            self.hub.notice(self.ref, f"{reason}; restarting in {decision.delay:.1f} s "
+                            f"(restart {self.policy.restarts})", Level.WARN)
+            self._set(UnitState.BACKOFF, reason)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), decision.delay)
+            except asyncio.TimeoutError:
+                pass
+            return
+        if decision.action is Action.FAIL:
+            self.hub.notice(self.ref, f"FAILED: {reason}", Level.ERROR)
+            self._show_tail(tail[-15:])
+            self._set(UnitState.FAILED, reason)
+        else:
+            self.hub.notice(self.ref, reason)
+            self._set(UnitState.EXITED, reason)
+        self.finished.set()
+        await self._wait_for_request()
+
+    def _show_tail(self, lines: list[str]) -> None:
+        if lines:
+            self.hub.notice(self.ref, "last lines:\n    " + "\n    ".join(lines), Level.ERROR)

@@ -1,0 +1,181 @@
+"""Run state under `<workspace>/.aura/run/`: who supervises the stack, what it runs.
+
+- `supervisor.lock` is held (flock) by the running supervisor for its whole life; the
+  kernel drops it when that process dies, even by SIGKILL, so "is a supervisor running?"
+  never depends on a pid that may have been reused.
+- `state.json` is rewritten atomically (temp file + rename) on every change.
+- Leftovers of a supervisor that was killed are found through `state.json` and ended only
+  after checking pid *and* create time: a process that is not ours is never touched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from aura_dev.errors import AlreadyRunning
+
+RUN_DIR = "run"
+STATE_FILE = "state.json"
+LOCK_FILE = "supervisor.lock"
+
+
+def workspace_key(root: Path) -> str:
+    """Short, stable id of a workspace folder: names containers and picks its port block."""
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
+
+
+def run_dir(state_dir: Path) -> Path:
+    return state_dir / RUN_DIR
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_state(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run_dir(state_dir) / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def clear_state(state_dir: Path) -> None:
+    (run_dir(state_dir) / STATE_FILE).unlink(missing_ok=True)
+
+
+class SupervisorLock:
+    """The lock a running supervisor holds; acquiring it means no supervisor runs."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = run_dir(state_dir) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = supervisor_pid(self.path.parent.parent)
+            raise AlreadyRunning(
+                "this workspace is already running" + (f" (supervisor pid {holder})" if holder else ""),
+                hint="stop it with `aura dev down`, or see it with `aura dev status`",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def supervisor_running(state_dir: Path) -> bool:
+    path = run_dir(state_dir) / LOCK_FILE
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def supervisor_pid(state_dir: Path) -> int | None:
+    state = read_state(state_dir)
+    if state and isinstance(state.get("supervisor"), dict):
+        pid = state["supervisor"].get("pid")
+        return int(pid) if isinstance(pid, int) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Leftover:
+    label: str
+    pid: int | None = None
+    container: str | None = None
+
+
+def same_process(pid: int, create_time: float) -> bool:
+    try:
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - create_time) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def find_leftovers(state: dict[str, Any]) -> list[Leftover]:
+    found = []
+    for label, unit in (state.get("units") or {}).items():
+        pid, created = unit.get("pid"), unit.get("create_time")
+        if isinstance(pid, int) and isinstance(created, (int, float)) and same_process(pid, float(created)):
+            found.append(Leftover(label, pid=pid))
+        if unit.get("container"):
+            found.append(Leftover(label, container=str(unit["container"])))
+    return found
+
+
+def kill_process_groups(state: dict[str, Any], grace: float = 3.0) -> list[str]:
+    """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create time)."""
+    targets = []
+    for label, unit in (state.get("units") or {}).items():
+        pid, created, pgid = unit.get("pid"), unit.get("create_time"), unit.get("pgid")
+        if isinstance(pid, int) and isinstance(created, (int, float)) and same_process(pid, float(created)):
+            targets.append((label, pid, pgid if isinstance(pgid, int) else pid))
+    for _label, _pid, pgid in targets:
+        _killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(psutil.pid_exists(pid) and _alive(pid) for _l, pid, _g in targets):
+        time.sleep(0.05)
+    for _label, _pid, pgid in targets:
+        _killpg(pgid, signal.SIGKILL)
+    return [label for label, _pid, _pgid in targets]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _killpg(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def control_socket_path(state_dir: Path) -> Path:
+    """A unix socket path short enough for sun_path (108 bytes), inside .aura when possible."""
+    preferred = run_dir(state_dir) / "control.sock"
+    if len(str(preferred)) < 100:
+        return preferred
+    runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    return runtime / f"aura-{workspace_key(state_dir.parent)}.sock"

@@ -1,0 +1,217 @@
+"""Running the stack: in the foreground, as a detached supervisor, and acting on a running
+one from another terminal (down, status, restart/stop/start)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from aura_dev import console as ui
+from aura_dev import runstate
+from aura_dev.control import request
+from aura_dev.errors import AlreadyRunning, NotRunning, StartupError
+from aura_dev.events import EventHub
+from aura_dev.logs.render import ConsoleRenderer
+from aura_dev.logs.store import LogStore
+from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, resolve_backend
+from aura_dev.progress import StartupView, summary
+from aura_dev.runtime import RuntimeInstall, require_runtime
+from aura_dev.workspace.load import Workspace
+
+
+def log_store(ws: Workspace) -> LogStore:
+    logs = ws.spec.logs
+    return LogStore(ws.state_dir / "logs", max_file_size=int(logs.max_file_size),
+                    max_total_size=int(logs.max_total_size))
+
+
+def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
+    labels = ["redis", "placement", "scheduler"]
+    for name in selected or ws.services:
+        labels.append(name)
+        if ws.has_sidecar(name):
+            labels.append(f"{name}·dapr")
+    return labels
+
+
+def prepare(ws: Workspace, options: UpOptions) -> tuple[RuntimeInstall, str]:
+    if runstate.supervisor_running(ws.state_dir):
+        pid = runstate.supervisor_pid(ws.state_dir)
+        raise AlreadyRunning(f"{ws.name} is already running" + (f" (supervisor pid {pid})" if pid else ""),
+                             hint="stop it with `aura dev down`; see it with `aura dev status`")
+    runtime = require_runtime(ws.spec.dapr.runtime_version)
+    backend, why = resolve_backend(options.backend or ws.spec.infra.backend, ws, runtime.version)
+    if why:
+        ui.err.print(f"[dim]infra backend auto → {backend}: {why}[/]")
+    return runtime, backend
+
+
+def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+    runtime, backend = prepare(ws, options)
+    stdout = sys.stdout.buffer
+    is_tty = sys.stdout.isatty()
+    colour = is_tty and not os.environ.get("NO_COLOR") and not ui.out.no_color
+    view = StartupView(ui.out, live=is_tty)
+
+    def direct(data: bytes) -> None:
+        stdout.write(data)
+        if is_tty:
+            stdout.flush()
+
+    renderer = ConsoleRenderer(view.write if view.live else direct, colour=colour,
+                               labels=unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars,
+                               flush=stdout.flush)
+    hub = EventHub(log_store(ws), renderer)
+    hub.state_listeners.append(view.on_state)
+    began = time.monotonic()
+
+    def started(orch: Orchestrator) -> None:
+        view.close()
+        renderer.write = direct
+        hub.state_listeners.remove(view.on_state)
+        stdout.flush()
+        summary(ui.out, orch.snapshot(), time.monotonic() - began)
+        sys.stdout.flush()
+
+    async def main() -> int:
+        orch = Orchestrator(ws, runtime, hub, options, backend_factory(runtime), backend)
+        return await orch.run(on_started=started)
+
+    try:
+        return asyncio.run(main())
+    finally:
+        view.close()
+        hub.store.close()
+
+
+def supervise(ws: Workspace, options: UpOptions) -> int:
+    """The detached supervisor: no console, logs to the store only."""
+    runtime, backend = prepare(ws, options)
+    hub = EventHub(log_store(ws), None)
+
+    async def main() -> int:
+        orch = Orchestrator(ws, runtime, hub, options, backend_factory(runtime), backend)
+        return await orch.run()
+
+    try:
+        return asyncio.run(main())
+    finally:
+        hub.store.close()
+
+
+def run_detached(ws: Workspace, options: UpOptions, argv: list[str], timeout: float = 300.0) -> int:
+    prepare(ws, options)  # refuse early: already running, runtime missing
+    log_path = runstate.run_dir(ws.state_dir) / "supervisor.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    with log_path.open("wb") as log:
+        child = subprocess.Popen([sys.executable, "-m", "aura_dev", *argv], stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=ws.root)
+    console = ui.err
+    with console.status("starting the stack in the background…") as status:
+        while True:
+            state = runstate.read_state(ws.state_dir)
+            if state and state.get("settled"):
+                break
+            if child.poll() is not None:
+                tail = log_path.read_text(errors="replace").splitlines()[-25:]
+                raise StartupError("the background supervisor stopped during start", details=tail,
+                                   hint=f"full log: {log_path}")
+            if time.monotonic() - began > timeout:
+                raise StartupError(f"the stack was not up after {timeout:g} s", hint="see `aura dev logs`")
+            if state:
+                units = state.get("units", {})
+                ready = sum(1 for u in units.values() if u.get("state") == "ready")
+                status.update(f"starting the stack in the background… {ready}/{len(units)} units ready")
+            time.sleep(0.05)
+    summary(ui.out, state, time.monotonic() - began)
+    ui.out.print(f"[dim]supervisor pid {child.pid}; stop with `aura dev down`[/]")
+    services = state.get("services", {})
+    return 0 if all(s.get("ready") for s in services.values()) else 1
+
+
+def bring_down(ws: Workspace, timeout: float = 60.0) -> tuple[float, list[str]]:
+    """Stop the running stack (or clean up after a killed supervisor); (seconds, what was cleaned)."""
+    began = time.monotonic()
+    cleaned: list[str] = []
+    if runstate.supervisor_running(ws.state_dir):
+        socket_path = runstate.control_socket_path(ws.state_dir)
+        try:
+            request(socket_path, {"op": "down"}, timeout=10)
+        except NotRunning:
+            pid = runstate.supervisor_pid(ws.state_dir)
+            if pid:
+                os.kill(pid, 15)
+        while runstate.supervisor_running(ws.state_dir):
+            if time.monotonic() - began > timeout:
+                raise StartupError(f"the supervisor did not stop within {timeout:g} s")
+            time.sleep(0.02)
+    state = runstate.read_state(ws.state_dir)
+    if state:  # a supervisor that died without cleaning up
+        cleaned = runstate.kill_process_groups(state)
+        if any(u.get("container") for u in (state.get("units") or {}).values()):
+            from aura_dev.infra.docker import docker_client, remove_workspace_containers
+            cleaned += remove_workspace_containers(docker_client(10), runstate.workspace_key(ws.root))
+        runstate.clear_state(ws.state_dir)
+    return time.monotonic() - began, cleaned
+
+
+def control(ws: Workspace, op: str, services: list[str], which: str) -> dict[str, Any]:
+    if not runstate.supervisor_running(ws.state_dir):
+        raise NotRunning(f"{ws.name} is not running", hint="start it with `aura dev up`")
+    reply = request(runstate.control_socket_path(ws.state_dir), {"op": op, "services": services, "which": which})
+    if not reply.get("ok"):
+        from aura_dev.errors import UnknownService
+        raise UnknownService(str(reply.get("error")), hint=reply.get("hint"))
+    return reply
+
+
+def status(ws: Workspace) -> dict[str, Any]:
+    running = runstate.supervisor_running(ws.state_dir)
+    state = runstate.read_state(ws.state_dir) if running else None
+    if not state:
+        return {"running": False, "workspace": str(ws.root), "name": ws.name}
+    now = time.time()
+    for unit in state.get("units", {}).values():
+        pid, created = unit.get("pid"), unit.get("create_time")
+        if isinstance(pid, int) and isinstance(created, (int, float)):
+            unit["alive"] = runstate.same_process(pid, float(created))
+        elif unit.get("container"):
+            unit["alive"] = unit.get("state") == "ready"
+        else:
+            unit["alive"] = False
+        since = unit.get("since")
+        unit["uptime"] = round(now - since, 1) if isinstance(since, (int, float)) and unit.get("state") == "ready" else None
+    return {"running": True, **state}
+
+
+def print_status(console: Console, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    if not data.get("running"):
+        console.print(f"{data['name']} is not running")
+        return
+    console.print(f"[bold]{data['name']}[/] running · supervisor pid {data['supervisor']['pid']} · "
+                  f"infra: {data['backend']} · Dapr {data['runtimeVersion']}")
+    table = Table(box=None, padding=(0, 2), header_style="dim")
+    for column in ("unit", "state", "pid", "ports", "restarts", "uptime"):
+        table.add_column(column)
+    for label, unit in data.get("units", {}).items():
+        ports = " ".join(f"{k}={v}" for k, v in (unit.get("ports") or {}).items() if v)
+        state = unit.get("state", "?")
+        style = {"ready": "green", "failed": "bold red", "backoff": "yellow", "starting": "yellow"}.get(state, "")
+        ident = str(unit.get("pid") or (unit.get("container") or "")[:12] or "-")
+        uptime = f"{unit['uptime']:.0f} s" if unit.get("uptime") is not None else "-"
+        table.add_row(label, f"[{style}]{state}[/]" if style else state, ident, ports,
+                      str(unit.get("restarts", 0)), uptime)
+    console.print(table)
+
+
+__all__ = ["run_foreground", "run_detached", "supervise", "bring_down", "control", "status", "print_status", "Path"]
