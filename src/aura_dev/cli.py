@@ -245,6 +245,23 @@ def start(services: RequiredServices, workspace: WorkspaceOption = None, app: Ap
     _act("start", services, workspace, app, sidecar)
 
 
+# Commands that live beside their feature register themselves here (one module each).
+def _register_feature_commands() -> None:
+    import importlib
+
+    for module in ("aura_dev.cli_import", "aura_dev.cli_scaffold", "aura_dev.cli_kubernetes"):
+        try:
+            feature = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        feature.register(dev, load)
+
+
+_register_feature_commands()
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

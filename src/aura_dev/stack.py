@@ -20,7 +20,7 @@ from aura_dev.errors import AlreadyRunning, NotRunning, StartupError
 from aura_dev.events import EventHub
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
-from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, resolve_backend
+from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
 from aura_dev.progress import StartupView, summary
 from aura_dev.runtime import RuntimeInstall, require_runtime
 from aura_dev.workspace.load import Workspace
@@ -159,6 +159,7 @@ def bring_down(ws: Workspace, timeout: float = 60.0) -> tuple[float, list[str]]:
         if any(u.get("container") for u in (state.get("units") or {}).values()):
             from aura_dev.infra.docker import docker_client, remove_workspace_containers
             cleaned += remove_workspace_containers(docker_client(10), runstate.workspace_key(ws.root))
+        reset_scheduler_data(ws.state_dir)
         runstate.clear_state(ws.state_dir)
     return time.monotonic() - began, cleaned
 

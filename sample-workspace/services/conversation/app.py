@@ -1,0 +1,47 @@
+"""conversation: keeps each user's messages in the Dapr state store and publishes an
+event per message on the `messages` topic."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dapr.clients import DaprClient
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+STORE = os.environ.get("STATE_STORE", "statestore")
+PUBSUB = os.environ.get("PUBSUB", "pubsub")
+TOPIC = "messages"
+
+app = FastAPI(title="conversation")
+
+
+class Message(BaseModel):
+    user: str
+    text: str
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/messages")
+def add_message(message: Message) -> dict[str, object]:
+    key = f"conversation-{message.user}"
+    with DaprClient() as dapr:
+        current = dapr.get_state(STORE, key).data
+        history = json.loads(current) if current else []
+        history.append(message.text)
+        dapr.save_state(STORE, key, json.dumps(history))
+        event = {"user": message.user, "text": message.text, "count": len(history)}
+        dapr.publish_event(PUBSUB, TOPIC, json.dumps(event), data_content_type="application/json")
+    return {"user": message.user, "count": len(history)}
+
+
+@app.get("/messages/{user}")
+def history(user: str) -> dict[str, object]:
+    with DaprClient() as dapr:
+        current = dapr.get_state(STORE, f"conversation-{user}").data
+    return {"user": user, "messages": json.loads(current) if current else []}
