@@ -245,6 +245,31 @@ def start(services: RequiredServices, workspace: WorkspaceOption = None, app: Ap
     _act("start", services, workspace, app, sidecar)
 
 
+@dev.command()
+def logs(
+    services: ServicesArgument = None,
+    workspace: WorkspaceOption = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines")] = False,
+    tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Only the last N lines (per filter)")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="10m, 2h, 1d, 14:05 or an ISO time")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="app, sidecar or infra (repeatable)")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="Minimum level: debug, info, warn, error")] = None,
+    grep: Annotated[Optional[str], typer.Option("--grep", "-g", help="Only lines whose text matches this regex")] = None,
+    ignore_case: Annotated[bool, typer.Option("--ignore-case", "-i", help="Case-insensitive --grep")] = False,
+    as_json: JsonOption = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Sidecar and infra lines as written, not shortened")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours")] = False,
+) -> None:
+    """Read, filter and follow the logs of every unit (works while running and after)."""
+    from aura_dev.logs import cli_view
+
+    ws = load(workspace)
+    code = cli_view.run(ws, services=list(services or []), follow=follow, tail=tail, since=since,
+                        sources=list(source or []), level=level, grep=grep, ignore_case=ignore_case,
+                        as_json=as_json, raw=raw, no_color=no_color or ui.out.no_color)
+    raise typer.Exit(code)
+
+
 # Commands that live beside their feature register themselves here (one module each).
 def _register_feature_commands() -> None:
     import importlib

@@ -535,12 +535,19 @@ class Orchestrator:
         """Apps, then sidecars, in reverse dependency order; then infra."""
         waves = [[n for n in wave if n in self.services] for wave in reversed(self.waves)]
         for wave in waves:
-            await asyncio.gather(*(self.services[n].app.shutdown() for n in wave if self.services[n].app.task))
+            await self._shutdown([self.services[n].app for n in wave])
         for wave in waves:
-            await asyncio.gather(*(s.shutdown() for n in wave if (s := self.services[n].sidecar) and s.task))
-        await asyncio.gather(*(r.shutdown() for r in self.infra_runners.values() if r.task))
+            await self._shutdown([s for n in wave if (s := self.services[n].sidecar)])
+        await self._shutdown(list(self.infra_runners.values()))
         for task in self.extra_tasks:
             task.cancel()
+
+    async def _shutdown(self, runners: list[UnitRunner]) -> None:
+        """Stop these runners together; one that fails to stop must not keep the rest running."""
+        results = await asyncio.gather(*(r.shutdown() for r in runners if r.task), return_exceptions=True)
+        for runner, result in zip([r for r in runners if r.task], results):
+            if isinstance(result, BaseException):
+                self.hub.notice(runner.ref, f"error while stopping: {result}", Level.ERROR)
 
     async def run(self, *, on_started: Callable[[Orchestrator], None] | None = None) -> int:
         lock = runstate.SupervisorLock(self.ws.state_dir)

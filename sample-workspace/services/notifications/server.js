@@ -1,5 +1,6 @@
 // notifications: subscribes to the `messages` topic through Dapr pub/sub and keeps the
 // events it received, so they can be read back on GET /notifications.
+const http = require("http");
 const express = require("express");
 const { DaprServer, CommunicationProtocolEnum } = require("@dapr/dapr");
 
@@ -9,6 +10,9 @@ const prefix = process.env.NOTIFY_PREFIX || "[notify]";
 const received = [];
 
 const app = express();
+// @dapr/dapr 3.18's HTTP server ignores `serverHost` and calls `app.listen(port)`, which
+// binds every interface; keep the app on loopback like the rest of the stack.
+app.listen = (port, ...rest) => http.createServer(app).listen(port, "127.0.0.1", ...rest);
 app.get("/healthz", (_req, res) => res.json({ status: "ok" }));
 app.get("/notifications", (_req, res) => res.json({ count: received.length, events: received }));
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from functools import partial
 from typing import Any
 
@@ -77,6 +78,7 @@ class ContainerUnit:
         self.container_id: str | None = None
         self.returncode: int | None = None
         self._exited: asyncio.Future[int] | None = None
+        self._removal: asyncio.Future[None] | None = None
         self._log_thread: threading.Thread | None = None
 
     @property
@@ -89,6 +91,7 @@ class ContainerUnit:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.returncode = None
+        self._removal = None
         self.container, output = await asyncio.to_thread(self._create_and_start)
         self.container_id = self.container.id
         self._exited = loop.create_future()
@@ -165,7 +168,10 @@ class ContainerUnit:
         assert self._exited is not None, "not started"
         code = await asyncio.shield(self._exited)
         self.returncode = code
-        await asyncio.to_thread(remove_container, self.client, self.name, self.labels[LABEL_WORKSPACE])
+        if self._removal is None:  # wait() has several callers; remove the container once
+            self._removal = asyncio.ensure_future(
+                asyncio.to_thread(remove_container, self.client, self.name, self.labels[LABEL_WORKSPACE]))
+        await asyncio.shield(self._removal)
         return code
 
     async def stop(self, grace: float = 5.0) -> int | None:
@@ -197,6 +203,15 @@ def remove_container(client: Any, name: str, workspace_key: str) -> None:
         container.remove(force=True)
     except docker.errors.NotFound:
         pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: a removal is already under way; wait for it below
+            raise
+    for _ in range(100):
+        try:
+            client.containers.get(name)
+        except docker.errors.NotFound:
+            return
+        time.sleep(0.05)
 
 
 def remove_workspace_containers(client: Any, workspace_key: str) -> list[str]:

@@ -1,0 +1,113 @@
+"""Helpers for end-to-end tests: a private copy of a workspace, its run state, waiting."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample-workspace"
+
+
+def copy_workspace(source: Path, target: Path) -> Path:
+    """Copy a workspace without its run state; node_modules are linked, not copied."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in (".aura", "node_modules", "__pycache__")}
+
+    shutil.copytree(source, target, ignore=ignore)
+    for modules in source.glob("services/*/node_modules"):
+        (target / modules.relative_to(source)).symlink_to(modules, target_is_directory=True)
+    return target
+
+
+def edit_workspace(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = root / "aura.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def use_backend(root: Path, backend: str, images: dict[str, str] | None = None) -> None:
+    def change(data: dict[str, Any]) -> None:
+        infra = data.setdefault("infra", {})
+        infra["backend"] = backend
+        if images:
+            infra["redis"] = {**infra.get("redis", {}), "image": images["redis"]}
+            infra["placement"] = {**infra.get("placement", {}), "image": images["dapr"]}
+            infra["scheduler"] = {**infra.get("scheduler", {}), "image": images["dapr"]}
+    edit_workspace(root, change)
+
+
+def state(root: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((root / ".aura" / "run" / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {last!r})")
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"content-type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
+
+
+def unit_pids(snapshot: dict[str, Any]) -> dict[str, int]:
+    return {label: unit["pid"] for label, unit in snapshot["units"].items() if isinstance(unit.get("pid"), int)}
+
+
+def all_ports(snapshot: dict[str, Any]) -> set[int]:
+    return {port for unit in snapshot["units"].values() for port in (unit.get("ports") or {}).values()
+            if isinstance(port, int)}
+
+
+def process_tree(pids: list[int]) -> list[int]:
+    found = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            found.append(pid)
+            found.extend(child.pid for child in proc.children(recursive=True))
+        except psutil.Error:
+            pass
+    return found
+
+
+def alive(pids: list[int]) -> list[int]:
+    result = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                result.append(pid)
+        except psutil.Error:
+            pass
+    return result
