@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aura_dev.logs.record import Level, LogChunk, UnitRef
+from aura_dev.logs.record import Level, LogChunk, Source, UnitRef
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
 
 TAIL_BYTES = 16 * 1024
+AURA_UNIT = UnitRef("aura", Source.INFRA)  # aura's own lines (start, stop, cleanup) are kept too
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class EventHub:
             self.renderer.chunk(chunk)
 
     def notice(self, unit: UnitRef | None, text: str, level: Level = Level.INFO) -> None:
-        if unit is not None:
-            self.store.note(unit, text, time.time())
+        self.store.note(unit or AURA_UNIT, text, time.time())
         if self.renderer is not None:
             self.renderer.notice(unit, text, level)
 

@@ -118,6 +118,8 @@ def run_detached(ws: Workspace, options: UpOptions, argv: list[str], timeout: fl
     with console.status("starting the stack in the background…") as status:
         while True:
             state = runstate.read_state(ws.state_dir)
+            if state and (state.get("supervisor") or {}).get("pid") != child.pid:
+                state = None  # left by an earlier supervisor that was killed; ours cleans it up
             if state and state.get("settled"):
                 break
             if child.poll() is not None:

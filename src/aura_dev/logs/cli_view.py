@@ -14,7 +14,7 @@ from aura_dev.logs.view import LineFormatter, parse_since
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.problems import did_you_mean
 
-INFRA_NAMES = ("redis", "placement", "scheduler")
+INFRA_NAMES = ("redis", "placement", "scheduler", "aura")
 
 
 def build_filter(ws: Workspace, services: list[str], since: str | None, sources: list[str], level: str | None,

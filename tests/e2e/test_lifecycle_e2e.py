@@ -1,0 +1,186 @@
+"""The life of a stack at its edges: interrupted starts, taken ports, killed supervisors,
+a second `up`, a subset of services, restart from another terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aura_dev.runstate import same_process
+from conftest import aura_bin, run_aura
+from support.sockets import listeners
+from support.stack import all_ports, state, wait_for
+
+pytestmark = pytest.mark.e2e
+
+APP = """\
+import http.server, os, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (os.environ.get("APP_ID", "?") + " " + os.environ.get("GREETING", "hi")).encode()
+        self.send_response(200); self.send_header("content-length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+print("listening on", os.environ["APP_PORT"], flush=True)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
+"""
+
+
+def tiny_workspace(root: Path, services: dict[str, list[str]], extra: str = "") -> Path:
+    """Services that answer GET / with their app id; `services` maps name -> dependsOn."""
+    root.mkdir(parents=True, exist_ok=True)
+    body = ["name: tiny", "infra:", "  backend: native", "services:"]
+    for name, deps in services.items():
+        (root / name).mkdir(exist_ok=True)
+        (root / name / "app.py").write_text(APP)
+        body += [f"  {name}:", f"    path: {name}", "    command: [python3, app.py]", "    healthCheck: /",
+                 f"    dependsOn: {json.dumps(deps)}"]
+    (root / "aura.yaml").write_text("\n".join(body) + "\n" + textwrap.dedent(extra))
+    return root
+
+
+def status(root: Path) -> dict[str, Any]:
+    done = run_aura("dev", "status", "--json", "-w", str(root))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def identities(snapshot: dict[str, Any]) -> list[tuple[int, float]]:
+    return [(u["pid"], u["create_time"]) for u in snapshot.get("units", {}).values() if isinstance(u.get("pid"), int)]
+
+
+def survivors(snapshots: list[dict[str, Any]]) -> list[int]:
+    seen = {ident for snap in snapshots for ident in identities(snap)}
+    return [pid for pid, created in seen if same_process(pid, created)]
+
+
+def test_sigint_during_startup_leaves_nothing(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": [], "b": ["a"], "c": ["b"]})
+    env = dict(os.environ, NO_COLOR="1")
+    proc = subprocess.Popen([aura_bin(), "dev", "up", "-w", str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env)
+    seen: list[dict[str, Any]] = []
+
+    def some_sidecar_starting() -> bool:
+        snap = state(root)
+        if snap:
+            seen.append(snap)
+            return any(u["source"] == "sidecar" and u["pid"] for u in snap["units"].values() if "pid" in u)
+        return False
+
+    # The state file is written as units start: interrupt as soon as a sidecar exists,
+    # while later services are still waiting for their dependencies.
+    wait_for(some_sidecar_starting, timeout=60, interval=0.01, what="a sidecar to start")
+    assert not all(s["ready"] for s in seen[-1]["services"].values()), "startup finished before the interrupt"
+    proc.send_signal(signal.SIGINT)
+    output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode is not None
+    assert "stopped; nothing left running" in output
+    assert survivors(seen) == []
+    assert listeners(set().union(*(all_ports(s) for s in seen))) == []
+    assert state(root) is None
+
+
+def test_port_conflict_is_reported_and_nothing_starts(tmp_path: Path, runtime: Any) -> None:
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    try:
+        root = tiny_workspace(tmp_path / "ws", {"a": []})
+        text = (root / "aura.yaml").read_text().replace("    healthCheck: /", f"    healthCheck: /\n    appPort: {port}")
+        (root / "aura.yaml").write_text(text)
+        done = run_aura("dev", "up", "-w", str(root), timeout=60)
+    finally:
+        blocker.close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"services.a.appPort: port {port} is held by" in done.stderr
+    assert f"pid {os.getpid()}" in done.stderr  # names the process holding it
+    assert "nothing was started" in done.stderr
+    assert state(root) is None
+    assert not (root / ".aura" / "logs" / "infra" / "redis").exists()  # not even Redis was started
+
+
+def test_second_up_is_refused_and_down_from_another_terminal(tmp_path: Path, runtime: Any,
+                                                             redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": [], "b": ["a"]})
+    up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=120)
+    assert up.returncode == 0, up.stderr
+    snap = status(root)
+    try:
+        again = run_aura("dev", "up", "-w", str(root))
+        assert again.returncode == 2
+        assert "already running" in again.stderr
+        # restart one service from "another terminal": only its app changes pid.
+        pids = {label: u["pid"] for label, u in snap["units"].items()}
+        done = run_aura("dev", "restart", "b", "--app", "-w", str(root))
+        assert done.returncode == 0, done.stderr
+        after = status(root)
+        assert after["units"]["b"]["pid"] != pids["b"]
+        assert after["units"]["b"]["state"] == "ready"
+        unchanged = {k: v for k, v in pids.items() if k != "b"}
+        assert {k: after["units"][k]["pid"] for k in unchanged} == unchanged
+        with urllib.request.urlopen(after["services"]["b"]["url"], timeout=10) as response:
+            assert response.read() == b"b hi"
+    finally:
+        began = time.monotonic()
+        down = run_aura("dev", "down", "-w", str(root))
+        elapsed = time.monotonic() - began
+    assert down.returncode == 0, down.stderr
+    assert survivors([snap]) == []
+    assert listeners(all_ports(snap)) == []
+    assert elapsed < 30
+
+
+def test_killed_supervisor_is_cleaned_up_by_down(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": []})
+    assert run_aura("dev", "up", "--detach", "-w", str(root), timeout=120).returncode == 0
+    snap = status(root)
+    os.kill(snap["supervisor"]["pid"], signal.SIGKILL)
+    wait_for(lambda: not same_process(snap["supervisor"]["pid"], snap["supervisor"]["create_time"]), timeout=10)
+    assert survivors([snap]), "the units should outlive their killed supervisor"
+    assert status(root)["running"] is False
+    down = run_aura("dev", "down", "-w", str(root))
+    assert down.returncode == 0, down.stderr
+    assert "cleaned up leftovers" in down.stdout
+    assert survivors([snap]) == []
+    assert listeners(all_ports(snap)) == []
+
+
+def test_up_after_a_killed_supervisor_cleans_up_and_starts(tmp_path: Path, runtime: Any,
+                                                           redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": []})
+    assert run_aura("dev", "up", "--detach", "-w", str(root), timeout=120).returncode == 0
+    first = status(root)
+    os.kill(first["supervisor"]["pid"], signal.SIGKILL)
+    wait_for(lambda: not same_process(first["supervisor"]["pid"], first["supervisor"]["create_time"]), timeout=10)
+    up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=120)
+    try:
+        assert up.returncode == 0, up.stderr
+        second = status(root)
+        assert second["services"]["a"]["ready"]
+        assert survivors([first]) == []  # the old units are gone, the new ones run
+        assert "cleaned up after a previous run" in run_aura("dev", "logs", "-w", str(root), "--grep",
+                                                            "cleaned up").stdout
+    finally:
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
+def test_subset_starts_dependencies_only(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": [], "b": ["a"], "c": []})
+    up = run_aura("dev", "up", "b", "--detach", "-w", str(root), timeout=120)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert set(status(root)["services"]) == {"a", "b"}
+    finally:
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0
