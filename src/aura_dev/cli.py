@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import click
 import typer
 
 from aura_dev import __version__
@@ -18,7 +17,7 @@ from aura_dev import console as ui
 from aura_dev.errors import AuraError
 
 if TYPE_CHECKING:
-    from aura_dev.workspace.load import Workspace
+    from aura_dev.workspace.load import Workspace, WorkspaceRef
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, help="aura: the Aura platform's local Dapr environment.")
 dev = typer.Typer(no_args_is_help=True, help="Run, watch and inspect the workspace's Dapr stack.")
@@ -46,6 +45,12 @@ def root(
 ) -> None:
     if no_color:
         ui.disable_color()
+
+
+def locate(workspace: Path | None) -> "WorkspaceRef":
+    from aura_dev.workspace.load import locate as find
+
+    return find(workspace)
 
 
 def load(workspace: Path | None) -> "Workspace":
@@ -191,7 +196,7 @@ def down(workspace: WorkspaceOption = None) -> None:
     """Stop the running stack (from any terminal); clean up after a killed one."""
     from aura_dev import stack
 
-    ws = load(workspace)
+    ws = locate(workspace)
     seconds, cleaned = stack.bring_down(ws)
     if cleaned:
         ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
@@ -203,7 +208,7 @@ def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> No
     """Every unit: state, pid, ports, restarts, uptime."""
     from aura_dev import stack
 
-    data = stack.status(load(workspace))
+    data = stack.status(locate(workspace))
     if as_json:
         print(json.dumps(data, indent=2))
     else:
@@ -214,7 +219,7 @@ def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, s
     from aura_dev import stack
 
     which = "app" if app_only else "sidecar" if sidecar_only else "all"
-    reply = stack.control(load(workspace), op, services, which)
+    reply = stack.control(locate(workspace), op, services, which)
     states = ", ".join(f"{n} {'ready' if ok else 'not ready'}" for n, ok in reply.get("states", {}).items())
     ui.out.print(f"[green]✓[/] {op} done in {reply.get('seconds', 0):.2f} s" + (f" ({states})" if states and op != "stop" else ""))
 
@@ -263,7 +268,7 @@ def logs(
     """Read, filter and follow the logs of every unit (works while running and after)."""
     from aura_dev.logs import cli_view
 
-    ws = load(workspace)
+    ws = locate(workspace)
     code = cli_view.run(ws, services=list(services or []), follow=follow, tail=tail, since=since,
                         sources=list(source or []), level=level, grep=grep, ignore_case=ignore_case,
                         as_json=as_json, raw=raw, no_color=no_color or ui.out.no_color)
@@ -289,20 +294,12 @@ _register_feature_commands()
 
 def main() -> None:
     try:
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code != 0:
-            sys.exit(code)
+        # Standalone mode: click reports usage errors itself (exit 2) and turns typer.Exit
+        # into sys.exit; aura's own errors come out here.
+        app()
     except AuraError as exc:
         ui.show_error(exc)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        ui.err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
 

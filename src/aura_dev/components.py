@@ -76,9 +76,7 @@ def resources_root(ws: Workspace) -> Path:
 def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> tuple[tuple[Path, ...], dict[str, tuple[Path, ...]]]:
     """Write the resource folders; return (shared folders, per-service folders)."""
     root = resources_root(ws)
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     values = component_values(ws, infra)
     shared: list[Path] = []
     if ws.spec.dapr.resources:
@@ -86,13 +84,13 @@ def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> tuple[tuple[Path,
             shared.append(render_folder(ws.root / folder, root / f"workspace-{index}", values))
     elif infra.redis_host:
         default = root / "default"
-        default.mkdir()
-        (default / "statestore.yaml").write_text(render_text(DEFAULT_STATESTORE, values))
-        (default / "pubsub.yaml").write_text(render_text(DEFAULT_PUBSUB, values))
+        default.mkdir(exist_ok=True)
+        _write_if_changed(default / "statestore.yaml", render_text(DEFAULT_STATESTORE, values))
+        _write_if_changed(default / "pubsub.yaml", render_text(DEFAULT_PUBSUB, values))
         shared.append(default)
     else:
         empty = root / "empty"
-        empty.mkdir()  # daprd needs an existing folder (its resource watcher fails otherwise)
+        empty.mkdir(exist_ok=True)  # daprd needs an existing folder (its resource watcher fails otherwise)
         shared.append(empty)
     per_service: dict[str, tuple[Path, ...]] = {}
     for name, service in ws.services.items():
@@ -100,7 +98,20 @@ def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> tuple[tuple[Path,
                    for index, folder in enumerate(service.dapr.resources)]
         if folders:
             per_service[name] = tuple(folders)
+    # Folders no longer used (a changed workspace) go; the ones in use are updated in place,
+    # because a running daprd watches them.
+    used = {*shared, *(f for folders in per_service.values() for f in folders)}
+    for stale in root.iterdir():
+        if stale.is_dir() and stale not in used:
+            shutil.rmtree(stale, ignore_errors=True)
     return tuple(shared), per_service
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
 
 
 def render_folder(source: Path, target: Path, values: Mapping[str, str]) -> Path:
@@ -108,15 +119,10 @@ def render_folder(source: Path, target: Path, values: Mapping[str, str]) -> Path
     target.mkdir(parents=True, exist_ok=True)
     wanted = {p.name for p in source.iterdir() if p.is_file() and p.suffix in RESOURCE_SUFFIXES}
     for stale in target.iterdir():
-        if stale.name not in wanted:
+        if stale.name not in wanted and stale.is_file():
             stale.unlink()
     for name in sorted(wanted):
-        text = render_text((source / name).read_text(encoding="utf-8"), values)
-        out = target / name
-        if not out.exists() or out.read_text(encoding="utf-8") != text:
-            tmp = out.with_name(f".{name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(out)
+        _write_if_changed(target / name, render_text((source / name).read_text(encoding="utf-8"), values))
     return target
 
 

@@ -45,6 +45,7 @@ class UnitRunner:
         stop_grace: float = 5.0,
         on_ready: Callable[[UnitRunner], None] | None = None,
         on_port_conflict: Callable[[UnitRunner], bool] | None = None,
+        poll_interval: float = 0.1,
     ) -> None:
         self.ref = ref
         self.make_unit = make_unit
@@ -55,7 +56,10 @@ class UnitRunner:
         self.stop_grace = stop_grace
         self.on_ready = on_ready
         self.on_port_conflict = on_port_conflict
+        self.poll_interval = poll_interval
         self.unit: Unit | None = None
+        self.after_change = False  # this start follows a code change: a boot crash waits for the next one
+        self._ready_this_run = False
         self.ready = asyncio.Event()
         self.finished = asyncio.Event()  # the unit went down and will not come back by itself
         self._wake = asyncio.Event()
@@ -73,9 +77,10 @@ class UnitRunner:
     def launch(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._loop(), name=f"unit {self.ref.label}")
 
-    async def restart(self, reason: str = "restart requested") -> None:
+    async def restart(self, reason: str = "restart requested", *, after_change: bool = False) -> None:
         """Stop the unit (gracefully) and start it again; not counted as a crash."""
         self._request, self._restart_reason = Request.RESTART, reason
+        self.after_change = after_change
         self._wake.set()
         await self._stop_current()
 
@@ -135,6 +140,7 @@ class UnitRunner:
     async def _run_once(self) -> None:
         self.ready.clear()
         self.finished.clear()
+        self._ready_this_run = False
         self.hub.forget_tail(self.ref)
         self.unit = unit = self.make_unit()
         self._set(UnitState.STARTING)
@@ -148,13 +154,16 @@ class UnitRunner:
             return
         exit_task = asyncio.ensure_future(unit.wait())
         outcome = await wait_until(
-            self.probe, deadline=self.started_at + self.ready_timeout,
+            self.probe, deadline=self.started_at + self.ready_timeout, interval=min(0.02, self.poll_interval),
+            max_interval=self.poll_interval,
             abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
         )
         if outcome is None:
             self.ready_at = time.monotonic()
             self.last_ready_seconds = self.ready_at - self.started_at
             self.policy.ready()
+            self._ready_this_run = True
+            self.after_change = False
             self.ready.set()  # before the state change: listeners look at the event
             self.hub.notice(self.ref, f"ready in {self.last_ready_seconds:.2f} s")
             self._set(UnitState.READY, f"{self.last_ready_seconds:.2f} s")
@@ -186,6 +195,15 @@ class UnitRunner:
                 self.hub.notice(self.ref, "its port was taken before it could bind it; retrying on a new port",
                                 Level.WARN)
                 return
+        if self.after_change and not self._ready_this_run:
+            # New code that cannot boot: restarting it again and again helps nobody.
+            self.hub.notice(self.ref, f"crashed at boot after the change (status {code}); "
+                            "fix it and save again", Level.ERROR)
+            self._show_tail(tail[-15:])
+            self._set(UnitState.FAILED, "crashed at boot after a change; waiting for the next one")
+            self.finished.set()
+            await self._wait_for_request()
+            return
         decision = self.policy.exited(code, time.monotonic())
         reason = spawn_error or decision.reason
         if decision.action is Action.RESTART:

@@ -23,7 +23,7 @@ from aura_dev.logs.store import LogStore
 from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
 from aura_dev.progress import StartupView, summary
 from aura_dev.runtime import RuntimeInstall, require_runtime
-from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.load import Workspace, WorkspaceRef
 
 
 def log_store(ws: Workspace) -> LogStore:
@@ -139,7 +139,7 @@ def run_detached(ws: Workspace, options: UpOptions, argv: list[str], timeout: fl
     return 0 if all(s.get("ready") for s in services.values()) else 1
 
 
-def bring_down(ws: Workspace, timeout: float = 60.0) -> tuple[float, list[str]]:
+def bring_down(ws: Workspace | WorkspaceRef, timeout: float = 60.0) -> tuple[float, list[str]]:
     """Stop the running stack (or clean up after a killed supervisor); (seconds, what was cleaned)."""
     began = time.monotonic()
     cleaned: list[str] = []
@@ -166,7 +166,7 @@ def bring_down(ws: Workspace, timeout: float = 60.0) -> tuple[float, list[str]]:
     return time.monotonic() - began, cleaned
 
 
-def control(ws: Workspace, op: str, services: list[str], which: str) -> dict[str, Any]:
+def control(ws: Workspace | WorkspaceRef, op: str, services: list[str], which: str) -> dict[str, Any]:
     if not runstate.supervisor_running(ws.state_dir):
         raise NotRunning(f"{ws.name} is not running", hint="start it with `aura dev up`")
     reply = request(runstate.control_socket_path(ws.state_dir), {"op": op, "services": services, "which": which})
@@ -176,7 +176,7 @@ def control(ws: Workspace, op: str, services: list[str], which: str) -> dict[str
     return reply
 
 
-def status(ws: Workspace) -> dict[str, Any]:
+def status(ws: Workspace | WorkspaceRef) -> dict[str, Any]:
     running = runstate.supervisor_running(ws.state_dir)
     state = runstate.read_state(ws.state_dir) if running else None
     if not state:

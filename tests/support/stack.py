@@ -79,6 +79,8 @@ def http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tupl
             return exc.code, json.loads(raw)
         except ValueError:
             return exc.code, raw.decode(errors="replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, None  # nothing answers (yet)
 
 
 def unit_pids(snapshot: dict[str, Any]) -> dict[str, int]:

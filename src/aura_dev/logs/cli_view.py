@@ -11,15 +11,15 @@ from aura_dev.errors import UnknownService, UserError
 from aura_dev.logs.query import Follower, LogFilter, query, selected_owners
 from aura_dev.logs.record import Source, parse_level
 from aura_dev.logs.view import LineFormatter, parse_since
-from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.load import WorkspaceRef
 from aura_dev.workspace.problems import did_you_mean
 
 INFRA_NAMES = ("redis", "placement", "scheduler", "aura")
 
 
-def build_filter(ws: Workspace, services: list[str], since: str | None, sources: list[str], level: str | None,
+def build_filter(ws: WorkspaceRef, services: list[str], since: str | None, sources: list[str], level: str | None,
                  grep: str | None, ignore_case: bool) -> LogFilter:
-    known = list(ws.services) + list(INFRA_NAMES)
+    known = list(ws.service_names) + list(INFRA_NAMES)
     for name in services:
         if name not in known:
             guess = did_you_mean(name, known)
@@ -48,7 +48,7 @@ def build_filter(ws: Workspace, services: list[str], since: str | None, sources:
     return flt
 
 
-def run(ws: Workspace, *, services: list[str], follow: bool, tail: int | None, since: str | None,
+def run(ws: WorkspaceRef, *, services: list[str], follow: bool, tail: int | None, since: str | None,
         sources: list[str], level: str | None, grep: str | None, ignore_case: bool, as_json: bool, raw: bool,
         no_color: bool) -> int:
     flt = build_filter(ws, services, since, sources, level, grep, ignore_case)
@@ -61,7 +61,7 @@ def run(ws: Workspace, *, services: list[str], follow: bool, tail: int | None, s
         return 0
     out = sys.stdout.buffer
     colour = not no_color and not as_json and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    labels = [name for name, _folder in selected_owners(root, flt)] + [f"{n}·dapr" for n in ws.services]
+    labels = [name for name, _folder in selected_owners(root, flt)] + [f"{n}·dapr" for n in ws.service_names]
     formatter = LineFormatter(colour=colour, width=min(28, max([len(x) for x in labels] + [9])), raw=raw)
     emit = formatter.json if as_json else formatter.human
     if follow and tail is None and since is None:

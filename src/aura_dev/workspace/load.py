@@ -58,6 +58,41 @@ class Workspace:
         return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
 
 
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """Where a workspace lives, for commands that must work even when its file is broken
+    (`down`, `status`, `logs`): a typo in aura.yaml must never strand a running stack."""
+
+    file: Path
+    name: str
+    service_names: tuple[str, ...]
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+
+def locate(explicit: str | os.PathLike[str] | None = None) -> WorkspaceRef:
+    """The workspace's location and, as far as the file can be read, its name and services."""
+    file = discover(explicit=explicit).absolute()
+    name: str = file.parent.name
+    services: tuple[str, ...] = ()
+    try:
+        data = load_yaml_file(file).data
+    except (YamlSyntaxError, OSError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("name"), str):
+            name = data["name"]
+        if isinstance(data.get("services"), dict):
+            services = tuple(str(key) for key in data["services"])
+    return WorkspaceRef(file=file, name=name, service_names=services)
+
+
 def discover(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path:
     """The workspace file: `explicit` (file or folder), else $AURA_WORKSPACE, else the
     nearest `aura.yaml` in `start` or one of its parents."""
