@@ -8,6 +8,7 @@ synchronous calls, no queue: a chunk costs one store write and one render.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,13 +34,20 @@ class EventHub:
     def __init__(self, store: LogStore, renderer: ConsoleRenderer | None = None) -> None:
         self.store = store
         self.renderer = renderer
-        self._tails: dict[UnitRef, bytes] = {}
+        self._tails: dict[UnitRef, deque[bytes]] = {}
         self.state_listeners: list[StateListener] = []
 
     def chunk(self, chunk: LogChunk) -> None:
         self.store.write(chunk)
-        tail = self._tails.get(chunk.unit, b"") + chunk.data
-        self._tails[chunk.unit] = tail[-TAIL_BYTES:]
+        # The last chunks by reference (copying every chunk into one buffer costs a copy of
+        # all output); joined only when a failure message needs them.
+        tail = self._tails.get(chunk.unit)
+        if tail is None:
+            tail = self._tails[chunk.unit] = deque()
+        tail.append(chunk.data)
+        size = sum(len(part) for part in tail)
+        while len(tail) > 1 and size - len(tail[0]) >= TAIL_BYTES:
+            size -= len(tail.popleft())
         if self.renderer is not None:
             self.renderer.chunk(chunk)
 
@@ -53,7 +61,7 @@ class EventHub:
             listener(change)
 
     def last_lines(self, unit: UnitRef, count: int = 15) -> list[str]:
-        text = self._tails.get(unit, b"").decode("utf-8", "replace")
+        text = b"".join(self._tails.get(unit, ()))[-TAIL_BYTES:].decode("utf-8", "replace")
         return text.splitlines()[-count:]
 
     def forget_tail(self, unit: UnitRef) -> None:

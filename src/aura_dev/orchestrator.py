@@ -755,7 +755,26 @@ def resolve_backend(choice: str, ws: Workspace, runtime_version: str) -> tuple[s
     locally (nothing can be pulled on an offline laptop), else native."""
     if choice != "auto":
         return choice, None
-    from aura_dev.infra.docker import default_image, docker_client
+    from aura_dev.infra import docker_probe
+    from aura_dev.infra.docker import default_image
+
+    wanted = sorted({getattr(ws.spec.infra, kind.value).image or default_image(kind, runtime_version)
+                     for kind in InfraKind if getattr(ws.spec.infra, kind.value).enabled})
+    if not wanted:
+        return "native", None  # no infra to run
+    sock = docker_probe.socket_path()
+    if sock is None:  # a remote engine: ask through the SDK
+        return _resolve_with_sdk(wanted)
+    if not docker_probe.engine_answers(sock):
+        return "native", "the Docker engine does not answer"
+    missing = [image for image in wanted if not docker_probe.image_present(image, sock)]
+    if missing:
+        return "native", f"images not present locally: {', '.join(missing)}"
+    return "docker", None
+
+
+def _resolve_with_sdk(images: list[str]) -> tuple[str, str | None]:
+    from aura_dev.infra.docker import docker_client
 
     try:
         client = docker_client(timeout=3)
@@ -763,18 +782,12 @@ def resolve_backend(choice: str, ws: Workspace, runtime_version: str) -> tuple[s
         return "native", "the Docker engine does not answer"
     try:
         missing = []
-        for kind in InfraKind:
-            settings = getattr(ws.spec.infra, kind.value)
-            if not settings.enabled:
-                continue
-            image = settings.image or default_image(kind, runtime_version)
+        for image in images:
             try:
                 client.images.get(image)
             except Exception:
                 missing.append(image)
-        if missing:
-            return "native", f"images not present locally: {', '.join(sorted(set(missing)))}"
-        return "docker", None
+        return ("native", f"images not present locally: {', '.join(missing)}") if missing else ("docker", None)
     finally:
         client.close()
 

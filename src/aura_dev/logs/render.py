@@ -42,7 +42,8 @@ class ConsoleRenderer:
         pfx = self._prefix(chunk.unit)
         data = chunk.data
         if not self.colour or ALARM.search(data) is None:
-            self.write(pfx + data[:-1].replace(b"\n", b"\n" + pfx) + b"\n")
+            body = data.replace(b"\n", b"\n" + pfx)  # a prefix too many at the end: cut below
+            self.write(pfx + body[: len(body) - len(pfx)])
             return
         out = []
         for line in data[:-1].split(b"\n"):

@@ -31,6 +31,10 @@ class LineSplitter:
             if len(buffered) >= MAX_LINE_BYTES:
                 self.flush()
             return bool(self.pending)
+        if cut == len(buffered) - 1:  # the usual case: whole lines, nothing to copy
+            self.pending = b""
+            self.sink(LogChunk(self.unit, self.stream, time.time(), buffered))
+            return False
         self.pending = buffered[cut + 1 :]
         self.sink(LogChunk(self.unit, self.stream, time.time(), buffered[: cut + 1]))
         return bool(self.pending)

@@ -64,17 +64,24 @@ class LogStore:
         self.max_file_size = max(4096, max_file_size)
         self.max_total_size = max(self.max_file_size * 2, max_total_size)
         self._open: dict[Path, _Open] = {}
+        self._folders: dict[UnitRef, Path] = {}
         self._prefixes: dict[tuple[Source, Stream], bytes] = {}
         self.total_size = sum(p.stat().st_size for _k, _n, folder in owners(root) for p in segments(folder))
 
     def write(self, chunk: LogChunk) -> None:
-        current = self._current(owner_dir(self.root, chunk.unit))
+        folder = self._folders.get(chunk.unit)
+        if folder is None:
+            folder = self._folders[chunk.unit] = owner_dir(self.root, chunk.unit)
+        current = self._current(folder)
         head = b"%d\t%s\t%s\t" % (int(chunk.ts * 1_000_000), chunk.unit.source.value.encode(),
                                   chunk.stream.value.encode())
-        data = head + chunk.data[:-1].replace(b"\n", b"\n" + head) + b"\n"
-        current.handle.write(data)
-        current.size += len(data)
-        self.total_size += len(data)
+        # One copy: the replace also puts a head after the final newline, which is not written.
+        body = chunk.data.replace(b"\n", b"\n" + head)
+        current.handle.write(head)
+        current.handle.write(memoryview(body)[: len(body) - len(head)])
+        written = len(body)
+        current.size += written
+        self.total_size += written
         if current.size >= self.max_file_size:
             self._rotate(current)
 
