@@ -166,7 +166,6 @@ def up(
     backend: Annotated[Optional[str], typer.Option("--backend", help="Infra backend: auto, docker or native")] = None,
     quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", help="Hide sidecar info lines")] = False,
     ready_timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds a unit may take to be ready")] = None,
-    supervise: Annotated[bool, typer.Option("--supervise", hidden=True)] = False,
 ) -> None:
     """Start the stack: infra, then each service's sidecar and app, in dependency order."""
     from aura_dev import stack
@@ -177,17 +176,8 @@ def up(
     ws = load(workspace)
     options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
                         ready_timeout=ready_timeout)
-    if supervise:
-        raise typer.Exit(stack.supervise(ws, options))
     if detach:
-        argv = ["dev", "up", "--supervise", "-w", str(ws.file), *(services or [])]
-        if no_reload:
-            argv.append("--no-reload")
-        if backend:
-            argv += ["--backend", backend]
-        if ready_timeout:
-            argv += ["--timeout", str(ready_timeout)]
-        raise typer.Exit(stack.run_detached(ws, options, argv))
+        raise typer.Exit(stack.run_detached(ws, options))
     raise typer.Exit(stack.run_foreground(ws, options, quiet_sidecars=quiet_sidecars))
 
 

@@ -210,8 +210,12 @@ class Orchestrator:
             self.infra[request.kind] = self.backend.create(request, self.hub.chunk)
         for runner in self.infra_runners.values():
             runner.launch()
-        await self._wait_all([r.ready for r in self.infra_runners.values()],
-                             [r.finished for r in self.infra_runners.values()])
+        # Only Redis is awaited here: daprd loads its components at start and gives up on a
+        # store it cannot reach, but it keeps retrying placement and the scheduler, and its
+        # /v1.0/healthz (which gates every dependent) stays 500 until both are connected.
+        # So sidecars start while placement and the scheduler are still coming up.
+        awaited = [r for kind, r in self.infra_runners.items() if kind is InfraKind.REDIS]
+        await self._wait_all([r.ready for r in awaited], [r.finished for r in awaited])
 
     def _infra_unit_factory(self, request: InfraRequest) -> Callable[[], Any]:
         first = True

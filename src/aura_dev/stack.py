@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,9 +90,9 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         hub.store.close()
 
 
-def supervise(ws: Workspace, options: UpOptions) -> int:
+def supervise(ws: Workspace, options: UpOptions, prepared: tuple[RuntimeInstall, str] | None = None) -> int:
     """The detached supervisor: no console, logs to the store only."""
-    runtime, backend = prepare(ws, options)
+    runtime, backend = prepared or prepare(ws, options)
     hub = EventHub(log_store(ws), None)
 
     async def main() -> int:
@@ -106,23 +105,48 @@ def supervise(ws: Workspace, options: UpOptions) -> int:
         hub.store.close()
 
 
-def run_detached(ws: Workspace, options: UpOptions, argv: list[str], timeout: float = 300.0) -> int:
-    prepare(ws, options)  # refuse early: already running, runtime missing
+def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> int:
+    """Fork a supervisor into its own session and wait until its stack is up.
+
+    A fork, not a new interpreter: the child starts with everything already imported and
+    the workspace already loaded, which saves a second start-up (~0.4 s) on every `up -d`.
+    """
+    prepared = prepare(ws, options)  # refuse early: already running, runtime missing
     log_path = runstate.run_dir(ws.state_dir) / "supervisor.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    with log_path.open("wb") as log:
-        child = subprocess.Popen([sys.executable, "-m", "aura_dev", *argv], stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=ws.root)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:  # the supervisor
+        code = 1
+        try:
+            os.setsid()
+            log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.chdir(ws.root)
+            code = supervise(ws, options, prepared)
+        except BaseException:  # everything, even SystemExit: the log is the only witness
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
     console = ui.err
+    state: dict[str, Any] | None = None
     with console.status("starting the stack in the background…") as status:
         while True:
             state = runstate.read_state(ws.state_dir)
-            if state and (state.get("supervisor") or {}).get("pid") != child.pid:
+            if state and (state.get("supervisor") or {}).get("pid") != child:
                 state = None  # left by an earlier supervisor that was killed; ours cleans it up
             if state and state.get("settled"):
                 break
-            if child.poll() is not None:
+            if os.waitpid(child, os.WNOHANG) != (0, 0):
                 tail = log_path.read_text(errors="replace").splitlines()[-25:]
                 raise StartupError("the background supervisor stopped during start", details=tail,
                                    hint=f"full log: {log_path}")
@@ -132,9 +156,9 @@ def run_detached(ws: Workspace, options: UpOptions, argv: list[str], timeout: fl
                 units = state.get("units", {})
                 ready = sum(1 for u in units.values() if u.get("state") == "ready")
                 status.update(f"starting the stack in the background… {ready}/{len(units)} units ready")
-            time.sleep(0.05)
+            time.sleep(0.02)
     summary(ui.out, state, time.monotonic() - began)
-    ui.out.print(f"[dim]supervisor pid {child.pid}; stop with `aura dev down`[/]")
+    ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     services = state.get("services", {})
     return 0 if all(s.get("ready") for s in services.values()) else 1
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 STORE = os.environ.get("STATE_STORE", "statestore")
 PUBSUB = os.environ.get("PUBSUB", "pubsub")
 TOPIC = "messages"
+BUILD = "1"  # bumped by benchmarks/bench_reload.py to see the new code answer
 
 app = FastAPI(title="conversation")
 
@@ -25,6 +26,11 @@ class Message(BaseModel):
 @app.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get("/version")
+def version() -> dict[str, str]:
+    return {"build": BUILD}
 
 
 @app.post("/messages")

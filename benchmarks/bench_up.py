@@ -1,0 +1,352 @@
+"""Start and stop times of a whole stack: aura vs `dapr run -f` vs the floor.
+
+For the sample workspace and for generated workspaces of 1, 10 and 30 trivial services
+(a tiny Python HTTP app each, with its daprd sidecar), measured side by side in one run:
+
+- aura: `aura dev up --detach` until it returns with every service ready (its readiness
+  is daprd `/v1.0/healthz` 204 plus the app's own check), and `aura dev down` until
+  nothing is left.  Infra (Redis, placement, scheduler) is started by aura and included.
+- `dapr run -f` (Dapr CLI 1.12.0, built from the Go module proxy, driving the same daprd
+  1.18.2 through DAPR_RUNTIME_PATH): from launch until every sidecar answers 204, and
+  `dapr stop -f` until every process is gone.  Its placement and Redis are started by the
+  harness beforehand and NOT counted (that is how `dapr init` users run it).
+- the floor: a plain script that starts placement, scheduler, Redis, every daprd and every
+  app at once, no ordering, and polls until every `/v1.0/healthz` answers 204; stop is
+  SIGTERM to everything until all exited.
+
+    python benchmarks/bench_up.py [--sizes 1,10,30] [--repeat 2] [--skip-dapr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from _common import REPO, aura, machine, median, save, table, wait_until
+
+sys.path.insert(0, str(REPO / "src"))
+from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, require_runtime  # noqa: E402
+
+CLI_VERSION = "1.12.0"
+APP = textwrap.dedent("""\
+    import http.server, os
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"ok"
+            self.send_response(200); self.send_header("content-length", "2"); self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *args): pass
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
+    """)
+BASE_PORT = 24000  # below the ephemeral range; aura's own auto ports are checked free
+LEFTOVERS: list[int] = []
+
+
+def kill_listeners(ports: list[int]) -> None:
+    import psutil
+
+    wanted = set(ports)
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port in wanted and conn.pid:
+            try:
+                psutil.Process(conn.pid).kill()
+            except psutil.Error:
+                pass
+
+
+# ------------------------------------------------------------------ the Dapr CLI
+
+
+def dapr_cli() -> Path:
+    """Dapr CLI 1.12.0 built with the wrapper-module recipe (its go.mod and go.sum + a
+    require), cached under ~/.cache/aura-dev/bench/."""
+    out = Path.home() / ".cache" / "aura-dev" / "bench" / f"dapr-cli-{CLI_VERSION}"
+    binary = out / "dapr"
+    if binary.exists():
+        return binary
+    out.mkdir(parents=True, exist_ok=True)
+    info = json.loads(subprocess.run(["go", "mod", "download", "-json", f"github.com/dapr/cli@v{CLI_VERSION}"],
+                                     capture_output=True, text=True, check=True, cwd=out).stdout)
+    gomod = Path(info["GoMod"]).read_text().splitlines()
+    lines = ["module aura.local/dapr-cli-bench" if l.startswith("module ") else l for l in gomod]
+    (out / "go.mod").write_text("\n".join(lines) + f"\n\nrequire github.com/dapr/cli v{CLI_VERSION}\n")
+    shutil.copyfile(Path(info["Dir"]) / "go.sum", out / "go.sum")
+    print(f"building Dapr CLI {CLI_VERSION} (about 2 minutes the first time)…", flush=True)
+    subprocess.run(["go", "build", "-mod=mod", "-ldflags", f"-X main.version={CLI_VERSION} -X main.apiVersion=1.0",
+                    "-o", str(binary), "github.com/dapr/cli"], cwd=out, check=True,
+                   env=dict(os.environ, CGO_ENABLED="0"))
+    return binary
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def all_healthy(ports: list[int]) -> bool:
+    return all(status(f"http://127.0.0.1:{p}/v1.0/healthz") == 204 for p in ports)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def components_dir(folder: Path, redis_port: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, kind, extra in (("statestore", "state.redis", '\n  - name: actorStateStore\n    value: "true"'),
+                              ("pubsub", "pubsub.redis", "")):
+        (folder / f"{name}.yaml").write_text(
+            f"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: {kind}\n"
+            f"  version: v1\n  metadata:\n  - name: redisHost\n    value: 127.0.0.1:{redis_port}{extra}\n")
+    return folder
+
+
+class Service:
+    def __init__(self, name: str, folder: Path, command: list[str], index: int) -> None:
+        self.name, self.folder, self.command = name, folder, command
+        base = BASE_PORT + 10 + index * 5
+        self.app, self.http, self.grpc, self.internal, self.metrics = base, base + 1, base + 2, base + 3, base + 4
+
+
+def generated(root: Path, count: int) -> list[Service]:
+    folder = root / "app"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(APP)
+    return [Service(f"s{i:02d}", folder, ["python3", "app.py"], i) for i in range(count)]
+
+
+def sample_services(root: Path) -> list[Service]:
+    py = ["python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", "{port}"]
+    names = ["conversation", "notifications", "sessions", "assistant-gateway"]
+    services = []
+    for index, name in enumerate(names):
+        command = ["node", "server.js"] if name == "notifications" else py
+        service = Service(name, root / "services" / name, command, index)
+        service.command = [arg.replace("{port}", str(service.app)) for arg in command]
+        services.append(service)
+    return services
+
+
+# ------------------------------------------------------------------ three ways
+
+
+def run_aura(root: Path) -> tuple[float, float]:
+    shutil.rmtree(root / ".aura", ignore_errors=True)
+    start = time.monotonic()
+    done = subprocess.run([aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)], capture_output=True,
+                          text=True)
+    up = time.monotonic() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"aura dev up failed: {done.stderr[-2000:]}")
+    state = json.loads((root / ".aura" / "run" / "state.json").read_text())
+    ports = [p for u in state["units"].values() for p in (u.get("ports") or {}).values() if isinstance(p, int)]
+    start = time.monotonic()
+    subprocess.run([aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
+    wait_until(lambda: all(port_free(p) for p in ports), timeout=60)
+    return up, time.monotonic() - start
+
+
+def start_infra(work: Path, runtime: Any, with_scheduler: bool) -> tuple[list[subprocess.Popen[bytes]], dict[str, int]]:
+    ports = {"redis": BASE_PORT, "placement": BASE_PORT + 1, "placement_healthz": BASE_PORT + 2,
+             "placement_metrics": BASE_PORT + 3, "raft": BASE_PORT + 4, "scheduler": BASE_PORT + 5,
+             "scheduler_healthz": BASE_PORT + 6, "scheduler_metrics": BASE_PORT + 7, "etcd": BASE_PORT + 8,
+             "etcd_peer": BASE_PORT + 9}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    procs = [
+        subprocess.Popen(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no"], **quiet),  # type: ignore[call-overload]
+        subprocess.Popen([str(runtime.placement), "--port", str(ports["placement"]), "--listen-address", "127.0.0.1",
+                          "--healthz-port", str(ports["placement_healthz"]), "--metrics-port",
+                          str(ports["placement_metrics"]), "--initial-cluster",
+                          f"dapr-placement-0=127.0.0.1:{ports['raft']}"], **quiet),  # type: ignore[call-overload]
+    ]
+    if with_scheduler:
+        etcd = work / "etcd"
+        shutil.rmtree(etcd, ignore_errors=True)
+        procs.append(subprocess.Popen(
+            [str(runtime.scheduler), "--port", str(ports["scheduler"]), "--listen-address", "127.0.0.1",
+             "--healthz-port", str(ports["scheduler_healthz"]), "--metrics-port", str(ports["scheduler_metrics"]),
+             "--etcd-data-dir", str(etcd), "--etcd-client-port", str(ports["etcd"]),
+             "--etcd-initial-cluster", f"dapr-scheduler-server-0=http://127.0.0.1:{ports['etcd_peer']}",
+             "--override-broadcast-host-port", f"127.0.0.1:{ports['scheduler']}"], **quiet))  # type: ignore[call-overload]
+    return procs, ports
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_floor(work: Path, runtime: Any, services: list[Service]) -> tuple[float, float]:
+    resources = components_dir(work / "floor-components", BASE_PORT)
+    start = time.monotonic()
+    procs, ports = start_infra(work, runtime, with_scheduler=True)
+    for svc in services:
+        env = dict(os.environ, APP_ID=svc.name, APP_PORT=str(svc.app), DAPR_HTTP_PORT=str(svc.http),
+                   DAPR_GRPC_PORT=str(svc.grpc), PYTHONUNBUFFERED="1")
+        procs.append(subprocess.Popen(svc.command, cwd=svc.folder, env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True))
+        procs.append(subprocess.Popen(
+            [str(runtime.daprd), "--app-id", svc.name, "--app-port", str(svc.app), "--dapr-http-port", str(svc.http),
+             "--dapr-grpc-port", str(svc.grpc), "--dapr-internal-grpc-port", str(svc.internal), "--metrics-port",
+             str(svc.metrics), "--placement-host-address", f"127.0.0.1:{ports['placement']}",
+             "--scheduler-host-address", f"127.0.0.1:{ports['scheduler']}", "--resources-path", str(resources),
+             "--dapr-listen-addresses", "127.0.0.1"], env=dict(os.environ, DAPR_HOST_IP="127.0.0.1"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    wait_until(lambda: all_healthy([s.http for s in services]), timeout=300, interval=0.02)
+    up = time.monotonic() - start
+    start = time.monotonic()
+    stop_all(procs)
+    return up, time.monotonic() - start
+
+
+def run_dapr(work: Path, runtime: Any, cli: Path, services: list[Service]) -> tuple[float, float]:
+    home = work / "dapr-home"
+    bin_dir = home / ".dapr" / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("daprd", "placement", "scheduler"):
+        link = bin_dir / name
+        if not link.exists():
+            link.symlink_to(runtime.binary(name))
+    # `dapr run` gives every daprd `--config <home>/.dapr/config.yaml`, as `dapr init` writes it.
+    (home / ".dapr" / "config.yaml").write_text(
+        "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: daprConfig\nspec: {}\n")
+    infra, ports = start_infra(work, runtime, with_scheduler=False)
+    try:
+        wait_until(lambda: status(f"http://127.0.0.1:{ports['placement_healthz']}/healthz") == 200, timeout=30)
+        resources = components_dir(work / "dapr-components", ports["redis"])
+        apps = []
+        for svc in services:
+            apps.append({
+                "appID": svc.name, "appDirPath": str(svc.folder), "appPort": svc.app, "daprHTTPPort": svc.http,
+                "daprGRPCPort": svc.grpc, "metricsPort": svc.metrics, "command": svc.command,
+                "env": {"APP_PORT": str(svc.app), "PYTHONUNBUFFERED": "1"},
+                "placementHostAddress": f"127.0.0.1:{ports['placement']}", "resourcesPaths": [str(resources)],
+                "runtimePath": str(home),
+            })
+        runfile = work / "dapr.yaml"
+        runfile.write_text(json.dumps({"version": 1, "apps": apps}, indent=2))
+        env = dict(os.environ, DAPR_RUNTIME_PATH=str(home))
+        start = time.monotonic()
+        proc = subprocess.Popen([str(cli), "run", "-f", str(runfile)], cwd=work, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_until(lambda: all_healthy([s.http for s in services]), timeout=600, interval=0.02)
+        up = time.monotonic() - start
+        start = time.monotonic()
+        subprocess.run([str(cli), "stop", "-f", str(runfile)], cwd=work, env=env, capture_output=True)
+        ports = [p for s in services for p in (s.http, s.app)]
+        try:
+            wait_until(lambda: all(port_free(p) for p in ports), timeout=20)
+            down = time.monotonic() - start
+        except TimeoutError:
+            # dapr/cli#1184, #1292: what `dapr stop` leaves running (counted, then cleaned up).
+            LEFTOVERS.append(sum(1 for p in ports if not port_free(p)))
+            down = float("inf")
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        kill_listeners(ports)
+        proc.wait(timeout=30)
+        return up, down
+    finally:
+        stop_all(infra)
+
+
+def aura_workspace(root: Path, services: list[Service]) -> Path:
+    body = ["name: upbench", "infra: {backend: native}", "services:"]
+    for svc in services:
+        body += [f"  {svc.name}:", f"    path: {svc.folder.relative_to(root)}", "    command: [python3, app.py]",
+                 "    healthCheck: tcp"]
+    (root / "aura.yaml").write_text("\n".join(body) + "\n")
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10,30")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--skip-dapr", action="store_true")
+    parser.add_argument("--skip-sample", action="store_true")
+    args = parser.parse_args()
+    runtime = require_runtime(DEFAULT_RUNTIME_VERSION)
+    cli = None if args.skip_dapr else dapr_cli()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="aura-bench-up-") as tmp:
+        work = Path(tmp)
+        cases: list[tuple[str, Path, list[Service]]] = []
+        if not args.skip_sample:
+            sample = work / "sample"
+            shutil.copytree(REPO / "sample-workspace", sample, ignore=shutil.ignore_patterns(".aura", "node_modules"))
+            (sample / "services/notifications/node_modules").symlink_to(
+                REPO / "sample-workspace/services/notifications/node_modules")
+            cases.append(("sample (4)", sample, sample_services(sample)))
+        for size in (int(s) for s in args.sizes.split(",")):
+            root = work / f"gen{size}"
+            root.mkdir()
+            services = generated(root, size)
+            cases.append((f"{size} trivial", aura_workspace(root, services), services))
+        for label, root, services in cases:
+            times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": []}
+            for _ in range(args.repeat):  # interleaved: load changes hit every method alike
+                times["floor"].append(run_floor(work, runtime, services))
+                times["aura"].append(run_aura(root))
+                if cli is not None:
+                    times["dapr"].append(run_dapr(work, runtime, cli, services))
+                print(f"{label}: {[(k, v[-1]) for k, v in times.items() if v]}", flush=True)
+            floor_up = median([t[0] for t in times["floor"]])
+            aura_up = median([t[0] for t in times["aura"]])
+            dapr_up = median([t[0] for t in times["dapr"]]) if times["dapr"] else float("nan")
+            rows.append([label, floor_up, aura_up, dapr_up, f"{aura_up / floor_up:.2f}×",
+                         f"{dapr_up / aura_up:.1f}×" if times["dapr"] else "-",
+                         median([t[1] for t in times["floor"]]), median([t[1] for t in times["aura"]]),
+                         median([t[1] for t in times["dapr"]]) if times["dapr"] else float("nan")])
+    text = "\n".join([
+        f"### Stack up / down, median of {args.repeat} interleaved runs ({machine()})", "",
+        table(["workspace", "floor up s", "aura up s", "dapr run -f up s", "aura / floor", "dapr / aura",
+               "floor down s", "aura down s", "dapr stop down s"], rows), "",
+        "up: from launch to every sidecar (and app) ready; aura and the floor include starting Redis, placement "
+        "and scheduler, `dapr run -f` gets placement and Redis started beforehand. down: until every port is free "
+        f"(inf: `dapr stop -f` left listeners running after 20 s — {LEFTOVERS} ports still held, runs in order)."])
+    print(text)
+    print(f"\nsaved to {save('up', text)}")
+
+
+if __name__ == "__main__":
+    main()
