@@ -592,7 +592,7 @@ class Orchestrator:
 
     def _debounce_of(self, name: str) -> float:
         service = self.ws.services.get(name)
-        return service.reload.debounce if service is not None else 0.05
+        return service.reload.debounce if service is not None else 0.03
 
     def _watch_paths(self) -> list[Path]:
         """The workspace folder, plus service and resource folders that live outside it."""
@@ -630,7 +630,8 @@ class Orchestrator:
         names = sorted({self._relative(f, run) for f in present})
         shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
         run.plan = service_plan(self.ws, name, run.plan.ports, self.ctx)  # env files may have changed
-        await run.app.restart(f"{shown} changed: restarting the app (sidecar stays up)", after_change=True)
+        await run.app.restart(f"{shown} changed: restarting the app (sidecar stays up)", after_change=True,
+                              overlap=True)
         await self._until_settled(run.app)
         if run.app.ready.is_set():
             self.hub.notice(run.app.ref, f"reloaded in {time.monotonic() - detected:.2f} s ({shown})")

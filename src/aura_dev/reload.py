@@ -124,7 +124,7 @@ class Coalescer:
 
     MAX_DELAY = 2.0  # a never-ending storm still restarts every so often
 
-    def __init__(self, restart: RestartService, quiet: Callable[[str], float] = lambda name: 0.05) -> None:
+    def __init__(self, restart: RestartService, quiet: Callable[[str], float] = lambda name: 0.03) -> None:
         self.restart = restart
         self.quiet = quiet
         self.pending: dict[str, list[Path]] = {}

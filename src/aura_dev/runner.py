@@ -60,6 +60,8 @@ class UnitRunner:
         self.unit: Unit | None = None
         self.after_change = False  # this start follows a code change: a boot crash waits for the next one
         self._ready_this_run = False
+        self._replace = asyncio.Event()
+        self._retiring: asyncio.Future[int | None] | None = None
         self.ready = asyncio.Event()
         self.finished = asyncio.Event()  # the unit went down and will not come back by itself
         self._wake = asyncio.Event()
@@ -77,10 +79,23 @@ class UnitRunner:
     def launch(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._loop(), name=f"unit {self.ref.label}")
 
-    async def restart(self, reason: str = "restart requested", *, after_change: bool = False) -> None:
-        """Stop the unit (gracefully) and start it again; not counted as a crash."""
+    async def restart(self, reason: str = "restart requested", *, after_change: bool = False,
+                      overlap: bool = False) -> None:
+        """Stop the unit (gracefully) and start it again; not counted as a crash.
+
+        With `overlap`, the new process is spawned while the old one is still shutting down:
+        an app spends hundreds of milliseconds importing before it binds its port, and the
+        old one is usually gone by then.  If it is not, the new one's "address already in
+        use" is answered by waiting for the old one and starting again.
+        """
         self._request, self._restart_reason = Request.RESTART, reason
         self.after_change = after_change
+        unit = self.unit
+        if overlap and unit is not None and unit.running and self.state is UnitState.READY:
+            self._retiring = asyncio.ensure_future(unit.stop(self.stop_grace))
+            self._replace.set()
+            self._wake.set()
+            return
         self._wake.set()
         await self._stop_current()
 
@@ -101,6 +116,22 @@ class UnitRunner:
         await self._stop_current()
         if self.task is not None:
             await self.task
+        await self._retired()
+
+    async def _retired(self) -> None:
+        """Until a process being replaced has exited."""
+        retiring, self._retiring = self._retiring, None
+        if retiring is not None:
+            try:
+                await retiring
+            except Exception:  # it is going away either way; its stop errors are not ours
+                pass
+
+    async def _probe(self) -> bool:
+        # While a replaced process still shuts down it may answer on the port: not us.
+        if self._retiring is not None and not self._retiring.done():
+            return False
+        return await self.probe()
 
     async def _stop_current(self) -> None:
         unit = self.unit
@@ -153,8 +184,9 @@ class UnitRunner:
             await self._after_exit(SPAWN_FAILED, spawn_error=message)
             return
         exit_task = asyncio.ensure_future(unit.wait())
+        self._replace.clear()
         outcome = await wait_until(
-            self.probe, deadline=self.started_at + self.ready_timeout, interval=min(0.02, self.poll_interval),
+            self._probe, deadline=self.started_at + self.ready_timeout, interval=min(0.02, self.poll_interval),
             max_interval=self.poll_interval,
             abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
         )
@@ -180,9 +212,14 @@ class UnitRunner:
             self.finished.set()
             await self._wait_for_request()
             return
-        code = await exit_task
+        replaced = asyncio.ensure_future(self._replace.wait())
+        await asyncio.wait([exit_task, replaced], return_when=asyncio.FIRST_COMPLETED)
+        replaced.cancel()
         self.ready.clear()
-        await self._after_exit(code)
+        if not exit_task.done():  # handed over: the old process stops in the background
+            self.hub.notice(self.ref, self._restart_reason)
+            return
+        await self._after_exit(exit_task.result())
 
     async def _after_exit(self, code: int, spawn_error: str | None = None) -> None:
         if self._request is not Request.NONE:
@@ -190,7 +227,12 @@ class UnitRunner:
                 self.hub.notice(self.ref, self._restart_reason)
             return  # aura asked for this exit
         tail = self.hub.last_lines(self.ref, 40)
-        if self.state is UnitState.STARTING and any(PORT_TAKEN.search(line) for line in tail[-10:]):
+        port_taken = self.state is UnitState.STARTING and any(PORT_TAKEN.search(line) for line in tail[-10:])
+        if port_taken and self._retiring is not None:
+            await self._retired()  # the process it replaces still held the port: now it is free
+            self.hub.notice(self.ref, "the previous process held the port a little longer; starting again")
+            return
+        if port_taken:
             if self.on_port_conflict is not None and self.on_port_conflict(self):
                 self.hub.notice(self.ref, "its port was taken before it could bind it; retrying on a new port",
                                 Level.WARN)
