@@ -184,3 +184,27 @@ def test_subset_starts_dependencies_only(tmp_path: Path, runtime: Any, redis_ser
         assert set(status(root)["services"]) == {"a", "b"}
     finally:
         assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
+def test_a_crash_loop_marks_the_service_failed_and_leaves_the_rest_running(tmp_path: Path, runtime: Any,
+                                                                         redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": []})
+    (root / "crasher").mkdir()
+    (root / "crasher" / "boom.py").write_text("print('starting and about to fail', flush=True)\nraise SystemExit(3)\n")
+    with (root / "aura.yaml").open("a") as handle:
+        handle.write("  crasher:\n    path: crasher\n    command: [python3, boom.py]\n    appPort: null\n"
+                     "    restart: {maxRestarts: 2, window: 1m, backoff: {initial: 50ms, max: 200ms}}\n")
+    up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=120)
+    try:
+        assert up.returncode == 1  # not every service is ready: said in the exit code
+        snap = wait_for(lambda: (lambda s: s if s["units"]["crasher"]["state"] == "failed" else None)(status(root)),
+                        timeout=30, what="the crash loop to be declared")
+        assert snap["units"]["crasher"]["restarts"] == 2
+        assert "crashed 3 times within 60 s" in snap["units"]["crasher"]["detail"]
+        assert snap["units"]["a"]["state"] == "ready" and snap["units"]["a·dapr"]["state"] == "ready"
+        logged = run_aura("dev", "logs", "crasher", "-w", str(root)).stdout
+        assert "FAILED: crashed 3 times" in logged
+        assert "last lines:" in logged and "starting and about to fail" in logged
+        assert logged.count("restarting in") == 2
+    finally:
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0

@@ -30,3 +30,28 @@ def test_sample_workspace_is_valid_and_points_at_the_schema() -> None:
     assert text.startswith("# yaml-language-server: $schema=../schema/aura.schema.json")
     ws = load_workspace(REPO / "sample-workspace" / "aura.yaml")
     assert set(ws.services) == {"assistant-gateway", "conversation", "notifications", "sessions"}
+
+
+def test_sample_and_its_resolved_config_validate_against_the_schema() -> None:
+    import json
+    import subprocess
+    import sys
+
+    import jsonschema
+    import yaml
+
+    from aura_dev.workspace.resolved import json_schema
+
+    schema = json_schema()
+    sample = yaml.safe_load((REPO / "sample-workspace" / "aura.yaml").read_text())
+    jsonschema.validate(sample, schema)
+    aura = str(Path(sys.executable).parent / "aura")
+    done = subprocess.run([aura, "dev", "config", "--json", "-w", str(REPO / "sample-workspace")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    resolved = json.loads(done.stdout)
+    assert resolved.pop("workspace")["root"] == str(REPO / "sample-workspace")
+    jsonschema.validate(resolved, schema)  # defaults filled in are still a valid workspace
+    assert resolved["services"]["assistant-gateway"]["dependsOn"] == ["conversation", "sessions", "notifications"]
+    assert resolved["services"]["conversation"]["dapr"]["appId"] == "conversation"
+    assert resolved["services"]["conversation"]["path"] == str(REPO / "sample-workspace/services/conversation")
