@@ -53,15 +53,7 @@ spec:
 
 
 def component_values(ws: Workspace, infra: InfraEndpoints) -> dict[str, str]:
-    values = {"workspace_dir": str(ws.root), "redis_password": infra.redis_password or ""}
-    if infra.redis_host:
-        values["redis_host"] = infra.redis_host
-        values["redis_port"] = str(infra.redis_port)
-    if infra.placement:
-        values["placement_host"] = infra.placement
-    if infra.scheduler:
-        values["scheduler_host"] = infra.scheduler
-    return values
+    return {"workspace_dir": str(ws.root), "redis_password": infra.redis_password or "", **infra.placeholders()}
 
 
 def render_text(text: str, values: Mapping[str, str]) -> str:

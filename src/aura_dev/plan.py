@@ -43,6 +43,18 @@ class InfraEndpoints:
     def redis_port(self) -> int | None:
         return int(self.redis_host.rsplit(":", 1)[1]) if self.redis_host else None
 
+    def placeholders(self) -> dict[str, str]:
+        """{redis_host}, {redis_port}, {placement_host}, {scheduler_host} of what runs."""
+        values: dict[str, str] = {}
+        if self.redis_host:
+            values["redis_host"] = self.redis_host
+            values["redis_port"] = str(self.redis_port)
+        if self.placement:
+            values["placement_host"] = self.placement
+        if self.scheduler:
+            values["scheduler_host"] = self.scheduler
+        return values
+
 
 @dataclass(frozen=True)
 class ProcessSpec:
@@ -101,13 +113,7 @@ def placeholder_values(ws: Workspace, name: str, ports: ServicePorts, infra: Inf
             dapr_metrics_port=str(ports.sidecar.metrics),
             dapr_internal_grpc_port=str(ports.sidecar.internal_grpc),
         )
-    if infra.redis_host:
-        values["redis_host"] = infra.redis_host
-        values["redis_port"] = str(infra.redis_port)
-    if infra.placement:
-        values["placement_host"] = infra.placement
-    if infra.scheduler:
-        values["scheduler_host"] = infra.scheduler
+    values.update(infra.placeholders())
     return values
 
 

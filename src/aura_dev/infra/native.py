@@ -67,10 +67,11 @@ class NativeBackend:
             argv += ["--requirepass", request.password]
         return argv
 
-    def _placement_argv(self, request: InfraRequest) -> list[str]:
+    def _control_plane_argv(self, binary: str, request: InfraRequest) -> list[str]:
+        """What placement and the scheduler share: their ports, every listener on loopback."""
         ports = request.ports
         return [
-            self._binary("placement"),
+            self._binary(binary),
             "--port", str(ports.main),
             "--listen-address", LOOPBACK,
             "--healthz-port", str(ports.healthz),
@@ -79,26 +80,22 @@ class NativeBackend:
             "--healthz-listen-address", LOOPBACK,
             "--metrics-port", str(ports.metrics),
             "--metrics-listen-address", LOOPBACK,
-            "--initial-cluster", f"dapr-placement-0=127.0.0.1:{ports.extra['raft']}",
             "--log-level", request.log_level,
+        ]
+
+    def _placement_argv(self, request: InfraRequest) -> list[str]:
+        return self._control_plane_argv("placement", request) + [
+            "--initial-cluster", f"dapr-placement-0=127.0.0.1:{request.ports.extra['raft']}",
         ]
 
     def _scheduler_argv(self, request: InfraRequest) -> list[str]:
         ports = request.ports
         data = request.state_dir / "scheduler" / "etcd"
         data.mkdir(parents=True, exist_ok=True)
-        return [
-            self._binary("scheduler"),
-            "--port", str(ports.main),
-            "--listen-address", LOOPBACK,
-            "--healthz-port", str(ports.healthz),
-            "--healthz-listen-address", LOOPBACK,
-            "--metrics-port", str(ports.metrics),
-            "--metrics-listen-address", LOOPBACK,
+        return self._control_plane_argv("scheduler", request) + [
             "--etcd-data-dir", str(data),
             "--etcd-client-port", str(ports.extra["etcd_client"]),
             "--etcd-client-listen-address", LOOPBACK,
             "--etcd-initial-cluster", f"dapr-scheduler-server-0=http://127.0.0.1:{ports.extra['etcd_peer']}",
             "--override-broadcast-host-port", f"127.0.0.1:{ports.main}",
-            "--log-level", request.log_level,
         ]
