@@ -17,9 +17,9 @@ from typing import Any
 import psutil
 
 from aura_dev import runstate
-from aura_dev.components import prepare_resources, resource_sources
+from aura_dev.components import prepare_resources
 from aura_dev.control import serve
-from aura_dev.errors import InfraError, PortInUse, UnknownService, WorkspaceInvalid
+from aura_dev.errors import InfraError, PortInUse, UnknownService
 from aura_dev.events import EventHub, StateChange
 from aura_dev.graph import closure, dependency_waves
 from aura_dev.infra.base import InfraBackend, InfraKind, InfraPorts, InfraRequest, InfraService, ports_needed
@@ -28,11 +28,11 @@ from aura_dev.plan import InfraEndpoints, RunContext, ServicePlan, ServicePorts,
 from aura_dev.ports import LOOPBACK, PortAllocator, can_bind, port_holder
 from aura_dev.probes import http_request, http_status, tcp_open
 from aura_dev.process import ProcessUnit
-from aura_dev.reload import Coalescer, ServiceWatch, route, watch
+from aura_dev.live_reload import LiveReload
 from aura_dev.runner import UnitRunner
 from aura_dev.runtime import RuntimeInstall
 from aura_dev.supervisor import RestartPolicy, UnitState
-from aura_dev.workspace.load import Workspace, load_workspace
+from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import RestartSettings
 
 INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
@@ -88,7 +88,7 @@ class Orchestrator:
         self.hub.state_listeners.append(self._on_state)
         self.on_settled: Callable[[Orchestrator], None] | None = None
         self.extra_tasks: list[asyncio.Task[Any]] = []
-        self.coalescer = Coalescer(self._reload_service, quiet=self._debounce_of)
+        self.reloader = LiveReload(self)
 
     # ------------------------------------------------------------------ selection, ports
 
@@ -572,7 +572,7 @@ class Orchestrator:
                         on_started(self)
                     server = await serve(runstate.control_socket_path(self.ws.state_dir), self.handle_control)
                     if self.options.reload:
-                        self.extra_tasks.append(asyncio.ensure_future(self._watch_loop()))
+                        self.extra_tasks.append(asyncio.ensure_future(self.reloader.watch()))
                     await self.shutdown_requested.wait()
             finally:
                 if server is not None:
@@ -587,137 +587,6 @@ class Orchestrator:
             lock.release()
         failed = any(r.state is UnitState.FAILED for run in self.services.values() for r in run.runners())
         return 1 if failed else 0
-
-    # ------------------------------------------------------------------ reload
-
-    def _debounce_of(self, name: str) -> float:
-        service = self.ws.services.get(name)
-        return service.reload.debounce if service is not None else 0.03
-
-    def _watch_paths(self) -> list[Path]:
-        """The workspace folder, plus service and resource folders that live outside it."""
-        root = self.ws.root.resolve()
-        paths = [root]
-        extra = [self.ws.service_dir(n) for n in self.services] + list(resource_sources(self.ws))
-        for folder in extra:
-            if root not in folder.resolve().parents and folder.resolve() != root and folder not in paths:
-                paths.append(folder)
-        return paths
-
-    async def _watch_loop(self) -> None:
-        try:
-            await watch(self._watch_paths(), self._on_changes, self.shutdown_requested)
-        except Exception as exc:  # the stack keeps running without reload
-            self.hub.notice(None, f"file watching stopped: {exc}", Level.ERROR)
-
-    async def _on_changes(self, paths: set[Path], detected: float) -> None:
-        watches = [ServiceWatch(name, self.ws.service_dir(name), tuple(svc.reload.watch), tuple(svc.reload.ignore))
-                   for name, svc in self.ws.services.items() if name in self.services and svc.reload.enabled]
-        routed = route(paths, watches, resource_sources(self.ws), self.ws.file)
-        if routed.workspace_file:
-            await self._reload_workspace()
-        if routed.resources:
-            await self._reload_resources(routed.resources)
-        for name, files in routed.services.items():
-            if name in self.services:
-                self.coalescer.request(name, files, detected)
-
-    async def _reload_service(self, name: str, files: list[Path], detected: float) -> None:
-        run = self.services.get(name)
-        if run is None or self.ctx is None or self.shutdown_requested.is_set():
-            return
-        present = [f for f in files if f.exists()] or files  # an editor's temp files are gone by now
-        names = sorted({self._relative(f, run) for f in present})
-        shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
-        run.plan = service_plan(self.ws, name, run.plan.ports, self.ctx)  # env files may have changed
-        await run.app.restart(f"{shown} changed: restarting the app (sidecar stays up)", after_change=True,
-                              overlap=True)
-        await self._until_settled(run.app)
-        if run.app.ready.is_set():
-            self.hub.notice(run.app.ref, f"reloaded in {time.monotonic() - detected:.2f} s ({shown})")
-
-    @staticmethod
-    def _relative(path: Path, run: ServiceRun) -> str:
-        try:
-            return str(path.relative_to(run.plan.service_dir))
-        except ValueError:
-            return path.name
-
-    async def _reload_resources(self, changed: dict[Path, list[Path]]) -> None:
-        assert self.ctx is not None
-        prepare_resources(self.ws, self.endpoints())  # re-rendered in place
-        sources = resource_sources(self.ws)
-        affected = sorted({name for folder in changed for name in sources.get(folder, []) if name in self.services})
-        names = ", ".join(sorted({p.name for files in changed.values() for p in files}))
-        for name in affected:
-            sidecar = self.services[name].sidecar
-            if sidecar is not None:
-                self.hub.notice(sidecar.ref, f"{names} changed: restarting the sidecar")
-        await asyncio.gather(*(self.act(name, "restart", "sidecar", reason=f"{names} changed") for name in affected))
-
-    async def _reload_workspace(self) -> None:
-        try:
-            new = load_workspace(self.ws.file)
-        except WorkspaceInvalid as exc:
-            lines = [getattr(p, "render", lambda: str(p))() for p in exc.problems]
-            self.hub.notice(None, f"{self.ws.file.name} changed but is invalid; the stack keeps running as it "
-                            "was:\n    " + "\n    ".join(lines), Level.ERROR)
-            return
-        old = self.ws
-        if new.spec == old.spec:
-            return
-        self.ws = new
-        if new.spec.infra != old.spec.infra or new.spec.dapr.runtime_version != old.spec.dapr.runtime_version:
-            self.hub.notice(None, "infra or runtime settings changed: they apply at the next `aura dev up`",
-                            Level.WARN)
-        requested = self.options.selected
-        wanted = closure(new.depends_on(), requested) if requested else set(new.services)
-        removed = [n for n in self.services if n not in new.services or n not in wanted]
-        added = [n for n in new.services if n in wanted and n not in self.services]
-        shared_changed = new.spec.dapr != old.spec.dapr
-        if shared_changed or removed or added:
-            shared, per_service = prepare_resources(new, self.endpoints())
-            assert self.ctx is not None
-            self.ctx = RunContext(daprd=self.runtime.daprd, infra=self.ctx.infra, resources=shared,
-                                  service_resources=per_service, api_token=self.api_token)
-        self.selected = [n for n in new.services if n in wanted]
-        self.waves = dependency_waves({n: new.services[n].depends_on for n in self.selected})
-        for name in removed:
-            run = self.services.pop(name)
-            self.hub.notice(run.app.ref, f"removed from {new.file.name}: stopping it")
-            await self._shutdown([run.app])
-            await self._shutdown([r for r in [run.sidecar] if r])
-        changed = []
-        for name in self.selected:
-            if name in added or name not in old.services:
-                continue
-            before, after = old.services[name], new.services[name]
-            if before == after and not shared_changed:
-                continue
-            changed.append(name)
-            run = self.services[name]
-            old_ports = ports = run.plan.ports
-            if (before.app_port, before.dapr) != (after.app_port, after.dapr):
-                for key in [k for k in self.saved_ports if k.startswith(f"{name}.")]:
-                    del self.saved_ports[key]
-                ports = self._service_ports(name)
-            assert self.ctx is not None
-            run.plan = service_plan(new, name, ports, self.ctx)
-            run.app.policy.settings = after.restart
-            which = "all" if shared_changed or ports != old_ports or (
-                before.dapr, before.health_check, before.app_protocol, before.app_port) != (
-                after.dapr, after.health_check, after.app_protocol, after.app_port) else "app"
-            self.extra_tasks.append(asyncio.ensure_future(
-                self.act(name, "restart", which, reason=f"{new.file.name} changed")))
-        for name in added:
-            assert self.ctx is not None
-            run = self._service_run(service_plan(new, name, self._service_ports(name), self.ctx))
-            self.services[name] = run
-            self.hub.notice(run.app.ref, f"added to {new.file.name}: starting it")
-            self.extra_tasks.append(asyncio.ensure_future(self._start_service(run)))
-        self._save_ports()
-        summary = [f"{len(added)} added", f"{len(removed)} removed", f"{len(changed)} restarted"]
-        self.hub.notice(None, f"{new.file.name} reloaded: {', '.join(summary)}")
 
     async def _flush_periodically(self) -> None:
         while True:

@@ -123,6 +123,9 @@ class Coalescer:
     restarts give one more restart afterwards, never several."""
 
     MAX_DELAY = 2.0  # a never-ending storm still restarts every so often
+    BURST_WINDOW = 1.0  # seconds over which change batches are counted
+    BURST_BATCHES = 3  # this many batches in the window: a storm (a checkout, a formatter, a script)
+    BURST_QUIET = 0.3  # the quiet window during a storm
 
     def __init__(self, restart: RestartService, quiet: Callable[[str], float] = lambda name: 0.03) -> None:
         self.restart = restart
@@ -131,6 +134,7 @@ class Coalescer:
         self.detected_at: dict[str, float] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.running: dict[str, asyncio.Task[None]] = {}
+        self.recent: dict[str, list[float]] = {}
 
     def request(self, name: str, files: list[Path], detected_at: float) -> None:
         self.pending.setdefault(name, []).extend(files)
@@ -138,7 +142,14 @@ class Coalescer:
         timer = self.timers.pop(name, None)
         if timer is not None:
             timer.cancel()
-        delay = max(0.0, min(self.quiet(name), first + self.MAX_DELAY - time.monotonic()))
+        # A single save restarts after the short window; a storm of saves (whose gaps on a
+        # busy machine exceed it) is recognised and waited out with a longer one.
+        recent = self.recent.setdefault(name, [])
+        recent.append(detected_at)
+        del recent[: -self.BURST_BATCHES * 4]
+        burst = sum(1 for t in recent if detected_at - t <= self.BURST_WINDOW) >= self.BURST_BATCHES
+        quiet = max(self.quiet(name), self.BURST_QUIET) if burst else self.quiet(name)
+        delay = max(0.0, min(quiet, first + self.MAX_DELAY - time.monotonic()))
         self.timers[name] = asyncio.get_running_loop().call_later(delay, self._fire, name)
 
     def _fire(self, name: str) -> None:

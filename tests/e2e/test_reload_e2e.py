@@ -183,9 +183,12 @@ def test_actor_and_subscription_work_after_a_reload(tmp_path: Path, runtime: Any
         for service in ("sessions", "notifications"):
             source = root / "services" / service / ("app.py" if service == "sessions" else "server.js")
             source.write_text(source.read_text() + "\n// reloaded\n".replace("//", "#" if service == "sessions" else "//"))
-        wait_for(lambda: all(status(root)["units"][s]["pid"] != before["units"][s]["pid"]
-                             and status(root)["units"][s]["state"] == "ready" for s in ("sessions", "notifications")),
-                 timeout=60, what="both apps to reload")
+        def reloaded() -> bool:
+            units = status(root)["units"]
+            return all(units[s].get("pid") not in (None, before["units"][s]["pid"]) and units[s]["state"] == "ready"
+                       for s in ("sessions", "notifications"))
+
+        wait_for(reloaded, timeout=60, what="both apps to reload")
         after = status(root)
         for service in ("sessions", "notifications"):
             assert after["units"][f"{service}·dapr"]["pid"] == before["units"][f"{service}·dapr"]["pid"]

@@ -40,3 +40,33 @@ def test_route_sends_each_path_to_its_owner() -> None:
     assert routed.services == {"api": [SERVICE.root / "app.py"]}
     assert routed.resources == {resources: [resources / "statestore.yaml"]}
     assert routed.workspace_file
+
+
+def test_coalescer_one_restart_per_save_and_storms_waited_out() -> None:
+    import asyncio
+
+    from aura_dev.reload import Coalescer
+
+    async def scenario() -> list[list[str]]:
+        restarts: list[list[str]] = []
+
+        async def restart(name: str, files: list[Path], detected: float) -> None:
+            restarts.append([f.name for f in files])
+            await asyncio.sleep(0.05)  # a quick app
+
+        coalescer = Coalescer(restart, quiet=lambda name: 0.03)
+        loop = asyncio.get_running_loop()
+        coalescer.request("api", [Path("a.py")], loop.time())  # a single save
+        await asyncio.sleep(0.2)
+        await coalescer.idle()
+        for index in range(60):  # a storm: a save every 20 ms, gaps that are not always short
+            coalescer.request("api", [Path(f"s{index}.py")], loop.time())
+            await asyncio.sleep(0.02 if index % 7 else 0.06)
+        await coalescer.idle()
+        return restarts
+
+    restarts = asyncio.run(scenario())
+    assert restarts[0] == ["a.py"]
+    storm = restarts[1:]
+    assert 1 <= len(storm) <= 3, storm
+    assert sorted(n for batch in storm for n in batch) == sorted(f"s{i}.py" for i in range(60))  # none lost
