@@ -94,7 +94,8 @@ def _port_check(port: int, what: str) -> Check:
     if can_bind(port) and can_bind(port, "0.0.0.0"):
         return Check(name, Status.OK, f"free ({what} default)", required=False)
     holder = port_holder(port)
-    held = holder.describe() if holder else "in use"
-    return Check(name, Status.WARN, f"{what} default port: {held}",
+    if holder is None:  # no listener: a connection in TIME_WAIT, or an outgoing one's source port
+        return Check(name, Status.OK, f"no listener ({what} default; briefly held by a connection)", required=False)
+    return Check(name, Status.WARN, f"{what} default port: {holder.describe()}",
                  "aura uses its own ports ('auto'), so this only matters for tools that use Dapr's defaults",
                  required=False)
