@@ -21,9 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from aura_dev.components import (
-    _PLACEHOLDER, DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES, render_text,
-)
+from aura_dev.components import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES, render_text
 from aura_dev.errors import UserError
 from aura_dev.infra.base import InfraKind
 from aura_dev.infra.docker import default_image
