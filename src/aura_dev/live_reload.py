@@ -28,7 +28,7 @@ class LiveReload:
 
     def _debounce_of(self, name: str) -> float:
         service = self.orch.ws.services.get(name)
-        return service.reload.debounce if service is not None else 0.03
+        return service.reload.debounce if service is not None else 0.02
 
     def _watch_paths(self) -> list[Path]:
         """The workspace folder, plus service and resource folders that live outside it."""

@@ -127,7 +127,7 @@ class Coalescer:
     BURST_BATCHES = 3  # this many batches in the window: a storm (a checkout, a formatter, a script)
     BURST_QUIET = 0.3  # the quiet window during a storm
 
-    def __init__(self, restart: RestartService, quiet: Callable[[str], float] = lambda name: 0.03) -> None:
+    def __init__(self, restart: RestartService, quiet: Callable[[str], float] = lambda name: 0.02) -> None:
         self.restart = restart
         self.quiet = quiet
         self.pending: dict[str, list[Path]] = {}

@@ -62,6 +62,7 @@ class UnitRunner:
         self._ready_this_run = False
         self._replace = asyncio.Event()
         self._retiring: asyncio.Future[int | None] | None = None
+        self._same_port_retries = 0
         self.ready = asyncio.Event()
         self.finished = asyncio.Event()  # the unit went down and will not come back by itself
         self._wake = asyncio.Event()
@@ -92,6 +93,7 @@ class UnitRunner:
         self.after_change = after_change
         unit = self.unit
         if overlap and unit is not None and unit.running and self.state is UnitState.READY:
+            self.ready.clear()  # from now on, waiting for "ready" means the new process
             self._retiring = asyncio.ensure_future(unit.stop(self.stop_grace))
             self._replace.set()
             self._wake.set()
@@ -185,9 +187,11 @@ class UnitRunner:
             return
         exit_task = asyncio.ensure_future(unit.wait())
         self._replace.clear()
+        # After a code change someone is waiting for this very process: poll it tightly.
+        fastest = 0.01 if self.after_change else min(0.02, self.poll_interval)
         outcome = await wait_until(
-            self._probe, deadline=self.started_at + self.ready_timeout, interval=min(0.02, self.poll_interval),
-            max_interval=self.poll_interval,
+            self._probe, deadline=self.started_at + self.ready_timeout, interval=fastest,
+            max_interval=fastest if self.after_change else self.poll_interval,
             abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
         )
         if outcome is None:
@@ -196,6 +200,7 @@ class UnitRunner:
             self.policy.ready()
             self._ready_this_run = True
             self.after_change = False
+            self._same_port_retries = 0
             self.ready.set()  # before the state change: listeners look at the event
             self.hub.notice(self.ref, f"ready in {self.last_ready_seconds:.2f} s")
             self._set(UnitState.READY, f"{self.last_ready_seconds:.2f} s")
@@ -228,8 +233,12 @@ class UnitRunner:
             return  # aura asked for this exit
         tail = self.hub.last_lines(self.ref, 40)
         port_taken = self.state is UnitState.STARTING and any(PORT_TAKEN.search(line) for line in tail[-10:])
-        if port_taken and self._retiring is not None:
-            await self._retired()  # the process it replaces still held the port: now it is free
+        if port_taken and (self._retiring is not None or self.after_change) and self._same_port_retries < 3:
+            # The process it replaces (or one just stopped) still held the port: wait for it
+            # and start again on the same port, which the sidecar and the user know.
+            await self._retired()
+            self._same_port_retries += 1
+            await asyncio.sleep(0.1 * self._same_port_retries)
             self.hub.notice(self.ref, "the previous process held the port a little longer; starting again")
             return
         if port_taken:

@@ -186,7 +186,7 @@ class ReloadSettings(Model):
     enabled: bool = True
     watch: StrList = Field(default_factory=list, description="Globs (relative to the service) that trigger a reload")
     ignore: StrList = Field(default_factory=list, description="Globs that never trigger a reload")
-    debounce: Duration = Field(0.03, description="Changes within this window give one reload")
+    debounce: Duration = Field(0.02, description="Changes within this window give one reload")
 
 
 def _parse_restart(value: Any) -> Any:
