@@ -239,10 +239,11 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=1.0)
     parser.add_argument("--skip-honcho", action="store_true")
     parser.add_argument("--skip-query", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aura-bench-logs-") as tmp:
         work = Path(tmp)
-        report = [bench_pipeline(args, work)]
+        report = [] if args.skip_pipeline else [bench_pipeline(args, work)]
         if not args.skip_query:
             report.append(bench_query(args, work))
     text = "\n\n".join(report)

@@ -66,6 +66,11 @@ def test_every_filter(tmp_path: Path) -> None:
     # anchored patterns match the text, not the stored timestamp in front of it
     assert texts(query(root, LogFilter(grep=re.compile(rb"^ERROR")))) == ["ERROR: payment failed order=7"]
     assert texts(query(root, LogFilter(grep=re.compile(rb"^app")))) == []  # the source field is not text
+    assert texts(query(root, LogFilter(grep=re.compile(rb"payment failed")))) == ["ERROR: payment failed order=7"]
+    assert texts(query(root, LogFilter(grep=re.compile(rb"PAYMENT", re.IGNORECASE)))) == [
+        "ERROR: payment failed order=7"]
+    assert texts(query(root, LogFilter(grep=re.compile(rb"PAYMENT")))) == []
+    assert texts(query(root, LogFilter(grep=re.compile(rb"out")))) == []  # nor is the stream field
     assert texts(query(root, LogFilter(), tail=2)) == ["1:M * Ready to accept connections", "INFO: GET /healthz 200"]
     assert texts(query(root, LogFilter(services={"api"}, grep=re.compile(rb"INFO")), tail=1)) == [
         "INFO: GET /healthz 200"]
@@ -159,3 +164,22 @@ def test_parse_since() -> None:
     assert parse_since("2h", now) == now - 7200
     assert parse_since("1.5d", now) == now - 1.5 * 86400
     assert abs(parse_since("2026-11-28T12:00:00+00:00") - 1795867200.0) < 1e-6
+
+
+def test_tail_reads_backwards_across_blocks_and_segments(tmp_path: Path) -> None:
+    from aura_dev.logs import query as q
+
+    s = store(tmp_path, max_file_size=32 * 1024)
+    for index in range(5_000):
+        write(s, APP, 1_700_000_000 + index, f"n {index} " + ("even" if index % 2 == 0 else "odd") + " x" * (index % 13))
+    s.close()
+    assert len(segments(tmp_path / "services" / "api")) > 5
+    original = q._reverse_blocks
+    q._reverse_blocks = lambda path, size=1 << 20: original(path, 700)  # type: ignore[assignment]
+    try:
+        last = texts(query(tmp_path, LogFilter(), tail=1500))
+        evens = texts(query(tmp_path, LogFilter(grep=re.compile(rb"even")), tail=777))
+    finally:
+        q._reverse_blocks = original  # type: ignore[assignment]
+    assert [int(t.split()[1]) for t in last] == list(range(3500, 5000))
+    assert [int(t.split()[1]) for t in evens] == list(range(5000 - 2 * 777, 5000, 2))

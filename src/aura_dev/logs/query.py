@@ -23,6 +23,8 @@ from aura_dev.logs.store import owners, segments
 from aura_dev.logs.style import compact_runtime_line
 
 BLOCK = 4 << 20
+# Every line that level_of() / compact_runtime_line() rates warn or error contains one of these.
+LEVEL_KEYWORDS = (b"warn", b"err", b"fatal", b"panic", b"crit", b"exception", b"traceback")
 
 
 @dataclass(frozen=True)
@@ -66,20 +68,74 @@ class LogFilter:
             return False
         return True
 
-    def block_prefilter(self) -> re.Pattern[bytes] | None:
-        """A pattern to find candidate lines in raw blocks; None when every line must be tried.
+    def block_prefilter(self) -> Scanner | None:
+        """How to find candidate lines in raw blocks; None when every line must be tried.
 
         The stored line starts with its timestamp, so a leading `^` is dropped (the match is
-        verified on the text afterwards); any other `^` would need per-line semantics.
+        verified on the text afterwards); any other `^` would need per-line semantics.  A
+        level of warn or above without --grep looks for the words such lines must contain.
         """
         if self.grep is None:
+            if self.min_level is not None and self.min_level.rank >= Level.WARN.rank:
+                return KeywordScanner(LEVEL_KEYWORDS, ignore_case=True)
             return None
         pattern = self.grep.pattern
+        ignore_case = bool(self.grep.flags & re.IGNORECASE)
+        if pattern and re.escape(pattern) == pattern:  # a plain phrase: bytes.find beats re
+            return KeywordScanner((pattern,), ignore_case=ignore_case)
         if pattern.startswith(b"^"):
             pattern = pattern[1:]
         if b"^" in pattern.replace(b"[^", b"").replace(b"\\^", b""):
             return None
-        return re.compile(pattern, self.grep.flags | re.MULTILINE)
+        return RegexScanner(re.compile(pattern, self.grep.flags | re.MULTILINE))
+
+
+class Scanner:
+    """Finds the lines of a block that may match, as (start, end) offsets, each line once."""
+
+    def spans(self, data: bytes) -> Iterator[tuple[int, int]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _line_of(data: bytes, start: int, end: int) -> tuple[int, int]:
+        first = data.rfind(b"\n", 0, start) + 1
+        last = data.find(b"\n", end)
+        return first, len(data) if last == -1 else last
+
+
+class RegexScanner(Scanner):
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+
+    def spans(self, data: bytes) -> Iterator[tuple[int, int]]:
+        last_end = -1
+        for match in self.pattern.finditer(data):
+            if match.start() <= last_end:
+                continue  # several matches on one line
+            first, last = self._line_of(data, match.start(), match.end())
+            last_end = last
+            yield first, last
+
+
+class KeywordScanner(Scanner):
+    """Plain words, found with bytes.find (over a lower-cased copy when case does not
+    matter): tens of times faster than a case-insensitive regex alternation."""
+
+    def __init__(self, words: tuple[bytes, ...], *, ignore_case: bool) -> None:
+        self.ignore_case = ignore_case
+        self.words = tuple(w.lower() for w in words) if ignore_case else words
+
+    def spans(self, data: bytes) -> Iterator[tuple[int, int]]:
+        haystack = data.lower() if self.ignore_case else data
+        starts: dict[int, int] = {}
+        for word in self.words:
+            position = haystack.find(word)
+            while position != -1:
+                first, last = self._line_of(haystack, position, position + len(word))
+                starts.setdefault(first, last)
+                position = haystack.find(word, last)  # the rest of this line is covered
+        for first in sorted(starts):
+            yield first, starts[first]
 
 
 def line_level(source: bytes, text: bytes) -> Level:
@@ -99,15 +155,8 @@ def _lines_of_block(data: bytes, owner: str) -> Iterator[Line]:
             yield Line(_timestamp(raw), owner, raw)
 
 
-def _grep_block(data: bytes, owner: str, pattern: re.Pattern[bytes]) -> Iterator[Line]:
-    last_end = -1
-    for match in pattern.finditer(data):
-        start = data.rfind(b"\n", 0, match.start()) + 1
-        if start <= last_end:
-            continue  # several matches on one line
-        end = data.find(b"\n", match.end())
-        end = len(data) if end == -1 else end
-        last_end = end
+def _scan_block(data: bytes, owner: str, scanner: Scanner) -> Iterator[Line]:
+    for start, end in scanner.spans(data):
         raw = data[start:end]
         yield Line(_timestamp(raw), owner, raw)
 
@@ -188,25 +237,49 @@ def owner_lines(owner: str, folder: Path, flt: LogFilter) -> Iterator[Line]:
             if first is not None and first < flt.since_us:
                 start = _offset_of(path, flt.since_us)
         for block in _read_blocks(path, start):
-            candidates = _grep_block(block, owner, prefilter) if prefilter else _lines_of_block(block, owner)
+            candidates = _scan_block(block, owner, prefilter) if prefilter else _lines_of_block(block, owner)
             for line in candidates:
                 if flt.accepts(line):
                     yield line
 
 
+def _reverse_blocks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """Whole lines of `path`, in blocks, from the end towards the start."""
+    with path.open("rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        rest = b""
+        while end > 0:
+            start = max(0, end - size)
+            handle.seek(start)
+            data = handle.read(end - start) + rest
+            end = start
+            if start > 0:
+                cut = data.find(b"\n")
+                if cut == -1:
+                    rest = data
+                    continue
+                rest, data = data[: cut + 1], data[cut + 1:]
+            yield data
+
+
 def owner_tail(owner: str, folder: Path, flt: LogFilter, count: int) -> list[Line]:
-    """The last `count` accepted lines of one owner (newest segments read first)."""
+    """The last `count` accepted lines of one owner, read backwards from the newest end."""
+    if count <= 0:
+        return []
     found: list[Line] = []
     for path in reversed(segments(folder)):
-        if flt.since_us is not None:
-            last = _last_ts(path)
-            if last is None or last < flt.since_us:
-                break
-        kept = [line for block in _read_blocks(path) for line in _lines_of_block(block, owner) if flt.accepts(line)]
-        found = kept[-(count - len(found)):] + found if count > len(found) else found
-        if len(found) >= count:
-            break
-    return found[-count:] if count else []
+        for block in _reverse_blocks(path):
+            for raw in reversed(block.split(b"\n")):
+                if not raw:
+                    continue
+                line = Line(_timestamp(raw), owner, raw)
+                if flt.since_us is not None and line.ts < flt.since_us:
+                    return list(reversed(found))
+                if flt.accepts(line):
+                    found.append(line)
+                    if len(found) >= count:
+                        return list(reversed(found))
+    return list(reversed(found))
 
 
 def selected_owners(root: Path, flt: LogFilter) -> list[tuple[str, Path]]:

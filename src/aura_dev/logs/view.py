@@ -10,7 +10,7 @@ from datetime import datetime
 
 from aura_dev.logs.query import Line
 from aura_dev.logs.record import Level, Source, UnitRef, level_of
-from aura_dev.logs.style import DIM, RESET, colour_line, compact_runtime_line, prefix
+from aura_dev.logs.style import ALARM, DIM, RESET, colour_line, compact_runtime_line, prefix
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -39,33 +39,48 @@ def parse_since(text: str, now: float | None = None) -> float:
 
 
 class LineFormatter:
+    """Bytes in, bytes out, with what can be cached cached (a prefix per unit, the clock per
+    second): printing a million lines should cost seconds, not a minute."""
+
     def __init__(self, *, colour: bool, width: int, raw: bool) -> None:
         self.colour = colour
         self.width = width
         self.raw = raw
-        self._prefix: dict[tuple[UnitRef, str], bytes] = {}
+        self._prefixes: dict[tuple[str, bytes], bytes] = {}
+        self._second = -1
+        self._clock = b""
 
     def human(self, line: Line) -> bytes:
-        record = line.record()
-        unit = UnitRef(record.service, record.source)
-        millis = int(line.ts / 1000) % 1000
-        clock = time.strftime("%H:%M:%S", time.localtime(line.ts / 1e6)) + f".{millis:03d}"
-        head = prefix(unit, self.width, self.colour, time_text=clock)
-        text = record.text.encode("utf-8", "replace")
-        if record.source is Source.APP or self.raw:
-            level = level_of(record.text[:200])
+        parts = line.raw.split(b"\t", 3)
+        if len(parts) != 4:
+            return b""
+        _ts, source, stream, text = parts
+        second = line.ts // 1_000_000
+        if second != self._second:
+            self._second = second
+            self._clock = time.strftime("%H:%M:%S", time.localtime(second)).encode()
+        clock = self._clock + b".%03d " % (line.ts // 1000 % 1000)
+        head = self._prefixes.get((line.owner, source))
+        if head is None:
+            head = self._prefixes[(line.owner, source)] = prefix(
+                UnitRef(line.owner, Source(source.decode())), self.width, self.colour)
+        if not text.isascii():
+            text = text.decode("utf-8", "replace").encode()  # what a terminal can show
+        if source == b"app" or self.raw:
             dim = False
+            level = level_of(text[:200].decode()) if self.colour and ALARM.search(text) else Level.INFO
         else:
             text, level = compact_runtime_line(text)
             dim = True
-        if record.stream.value == "aura":
+        if stream == b"aura":
             text = "▶ ".encode() + text
         if self.colour:
             if level.rank >= Level.WARN.rank:
                 text = colour_line(text, level, dim=False)
             elif dim:
                 text = DIM + text + RESET
-        return head + text + b"\n"
+            return DIM + clock + RESET + head + text + b"\n"
+        return clock + head + text + b"\n"
 
     @staticmethod
     def json(line: Line) -> bytes:
