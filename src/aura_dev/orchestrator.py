@@ -199,8 +199,9 @@ class Orchestrator:
             ))
         return requests
 
-    async def _start_infra(self) -> None:
-        """Redis, placement and scheduler in parallel, each waited on until really ready."""
+    def _create_infra(self) -> None:
+        """Runners and units for Redis, placement and scheduler (their ports are fixed here,
+        so every service can be planned before any of them runs)."""
         for request in self._infra_requests():
             runner = UnitRunner(request.kind.unit_ref, make_unit=self._infra_unit_factory(request),
                                 probe=self._infra_probe(request.kind), policy=RestartPolicy(INFRA_RESTART),
@@ -208,12 +209,12 @@ class Orchestrator:
                                 stop_grace=self.options.stop_grace)
             self.infra_runners[request.kind] = runner
             self.infra[request.kind] = self.backend.create(request, self.hub.chunk)
-        for runner in self.infra_runners.values():
-            runner.launch()
-        # Only Redis is awaited here: daprd loads its components at start and gives up on a
-        # store it cannot reach, but it keeps retrying placement and the scheduler, and its
-        # /v1.0/healthz (which gates every dependent) stays 500 until both are connected.
-        # So sidecars start while placement and the scheduler are still coming up.
+
+    async def _redis_ready(self) -> None:
+        """daprd loads its components at start and gives up on a store it cannot reach, so
+        sidecars wait for Redis.  Placement and the scheduler are not awaited: daprd keeps
+        retrying them, and its /v1.0/healthz (which gates every dependent) stays 500 until
+        both are connected.  Apps wait for nothing: they boot while the infra comes up."""
         awaited = [r for kind, r in self.infra_runners.items() if kind is InfraKind.REDIS]
         await self._wait_all([r.ready for r in awaited], [r.finished for r in awaited])
 
@@ -347,7 +348,7 @@ class Orchestrator:
         self._save_ports()
         return True
 
-    async def _start_service(self, run: ServiceRun) -> None:
+    async def _start_service(self, run: ServiceRun, redis: asyncio.Future[None] | None = None) -> None:
         deps = [self.services[d] for d in run.plan.depends_on if d in self.services]
         while not self.shutdown_requested.is_set() and not all(d.is_ready() for d in deps):
             waiting = [d.name for d in deps if not d.is_ready()]
@@ -359,8 +360,15 @@ class Orchestrator:
                 task.cancel()
         if self.shutdown_requested.is_set():
             return
-        for runner in run.runners():
-            runner.launch()
+        run.app.launch()
+        if run.sidecar is not None:
+            if redis is not None:
+                try:
+                    await asyncio.shield(redis)
+                except InfraError:
+                    return  # reported once, by start()
+            if not self.shutdown_requested.is_set():
+                run.sidecar.launch()
 
     # ------------------------------------------------------------------ state
 
@@ -520,19 +528,24 @@ class Orchestrator:
         """Everything up to 'all ready' (or settled with failures)."""
         self.check_explicit_ports()
         self.hub.notice(None, f"starting {self.ws.name}: {len(self.selected)} services, infra via {self.backend_name}")
-        await self._start_infra()
-        if self.shutdown_requested.is_set():
-            return
+        self._create_infra()
         shared, per_service = prepare_resources(self.ws, self.endpoints())
         self.ctx = RunContext(daprd=self.runtime.daprd, infra=self.endpoints(), resources=shared,
                               service_resources=per_service, api_token=self.api_token)
         self._build_services()
         self._save_ports()
+        for runner in self.infra_runners.values():
+            runner.launch()
+        redis = asyncio.ensure_future(self._redis_ready())
         if not self.services:
             self.startup_settled.set()
-        starters = [asyncio.ensure_future(self._start_service(run)) for run in self.services.values()]
+        starters = [asyncio.ensure_future(self._start_service(run, redis)) for run in self.services.values()]
         waiter = asyncio.ensure_future(self.startup_settled.wait())
         stopper = asyncio.ensure_future(self.shutdown_requested.wait())
+        await asyncio.wait([waiter, stopper, redis], return_when=asyncio.FIRST_COMPLETED)
+        if redis.done() and redis.exception() is not None:  # Redis could not start: nothing can
+            self.request_shutdown()
+            raise redis.exception()  # type: ignore[misc]
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         stopper.cancel()
