@@ -86,7 +86,6 @@ class Orchestrator:
         self.started_at = time.time()
         self._state_dirty = False
         self.hub.state_listeners.append(self._on_state)
-        self.on_settled: Callable[[Orchestrator], None] | None = None
         self.extra_tasks: list[asyncio.Task[Any]] = []
         self.reloader = LiveReload(self)
 
@@ -688,5 +687,3 @@ def backend_factory(runtime: RuntimeInstall) -> Callable[[str], InfraBackend]:
         return NativeBackend(runtime)
     return make
 
-
-__all__ = ["Orchestrator", "UpOptions", "resolve_backend", "backend_factory", "Path"]

@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -240,5 +239,3 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
                       str(unit.get("restarts", 0)), uptime)
     console.print(table)
 
-
-__all__ = ["run_foreground", "run_detached", "supervise", "bring_down", "control", "status", "print_status", "Path"]

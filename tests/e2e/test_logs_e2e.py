@@ -13,7 +13,6 @@ import subprocess
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 

@@ -7,10 +7,9 @@ and infra lines are few; each is shortened (daprd logfmt → message) and dimmed
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 
-from aura_dev.logs.record import Level, LogChunk, Source, Stream, UnitRef, level_of
+from aura_dev.logs.record import Level, LogChunk, Source, UnitRef, level_of
 from aura_dev.logs.style import ALARM, BOLD, DIM, RESET, colour_line, compact_runtime_line, prefix
 
 Writer = Callable[[bytes], None]
@@ -77,10 +76,3 @@ class ConsoleRenderer:
         if self._flush is not None:
             self._flush()
 
-
-def stamp(ts: float | None = None) -> str:
-    moment = time.localtime(ts if ts is not None else time.time())
-    return time.strftime("%H:%M:%S", moment)
-
-
-__all__ = ["ConsoleRenderer", "Stream", "stamp"]
