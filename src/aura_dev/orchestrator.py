@@ -37,6 +37,7 @@ from aura_dev.workspace.model import RestartSettings
 
 INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
 PORTS_FILE = "ports.json"
+NOTHING_TO_PROBE_GRACE = 0.5  # seconds an unprobeable app must stay up to count as started
 
 
 @dataclass
@@ -271,7 +272,7 @@ class Orchestrator:
         app = UnitRunner(
             UnitRef(name, Source.APP),
             make_unit=lambda: self._process(UnitRef(name, Source.APP), holder["run"].plan.app),
-            probe=lambda: self._app_ready(holder["run"].plan),
+            probe=lambda: self._app_ready(holder["run"]),
             policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout,
             stop_grace=self.options.stop_grace, on_ready=lambda r: self._on_app_ready(holder["run"]),
             on_port_conflict=lambda r: self._port_conflict(holder["run"]),
@@ -296,10 +297,17 @@ class Orchestrator:
         assert plan.ports.sidecar is not None
         return await http_status(LOOPBACK, plan.ports.sidecar.http, "/v1.0/healthz/outbound") == 204
 
-    async def _app_ready(self, plan: ServicePlan) -> bool:
+    async def _app_ready(self, run: ServiceRun) -> bool:
         """The app's own check, then (with a sidecar) daprd's full health, which also needs
-        the app port open and the placement and scheduler connected."""
+        the app port open and the placement and scheduler connected.  An app with nothing
+        to probe (no port, or its check turned off) counts as ready once it has stayed up
+        for a moment, so that one dying at boot is not reported ready."""
+        plan = run.plan
         health, port = plan.health, plan.ports.app
+        if not health.enabled or port is None:
+            started = run.app.started_at
+            if started is None or time.monotonic() - started < NOTHING_TO_PROBE_GRACE:
+                return False
         if health.enabled and port is not None:
             if health.http and plan.app_protocol == "http":
                 status = await http_status(LOOPBACK, port, health.http)
