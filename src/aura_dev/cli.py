@@ -261,7 +261,7 @@ def logs(
     ws = locate(workspace)
     code = cli_view.run(ws, services=list(services or []), follow=follow, tail=tail, since=since,
                         sources=list(source or []), level=level, grep=grep, ignore_case=ignore_case,
-                        as_json=as_json, raw=raw, no_color=no_color or ui.out.no_color)
+                        as_json=as_json, raw=raw, no_color=no_color or ui.colour_disabled())
     raise typer.Exit(code)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from aura_dev import console as ui
+from aura_dev.console import escape
 
 RunFileArgument = Annotated[
     Path, typer.Argument(metavar="RUN_FILE", help="The run template (dapr.yaml), or the folder that holds it",

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from aura_dev import console as ui
+from aura_dev.console import escape
 from aura_dev.errors import AuraError, WorkspaceNotFound
 
 if TYPE_CHECKING:

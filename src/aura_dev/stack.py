@@ -7,9 +7,7 @@ import asyncio
 import os
 import sys
 import time
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from aura_dev import console as ui
 from aura_dev import runstate
@@ -19,9 +17,13 @@ from aura_dev.events import EventHub
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
 from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
-from aura_dev.progress import StartupView, summary
 from aura_dev.runtime import RuntimeInstall, require_runtime
 from aura_dev.workspace.load import Workspace, WorkspaceRef
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from aura_dev.progress import StartupView
 
 
 def log_store(ws: Workspace) -> LogStore:
@@ -55,25 +57,33 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     runtime, backend = prepare(ws, options)
     stdout = sys.stdout.buffer
     is_tty = sys.stdout.isatty()
-    colour = is_tty and not os.environ.get("NO_COLOR") and not ui.out.no_color
-    view = StartupView(ui.out, live=is_tty)
+    colour = is_tty and not ui.colour_disabled()
+    view: StartupView | None = None
+    if is_tty:  # the live table; rich is imported only here and once the stack is up
+        from aura_dev.progress import StartupView
+
+        view = StartupView(ui.out, live=True)
 
     def direct(data: bytes) -> None:
         stdout.write(data)
         if is_tty:
             stdout.flush()
 
-    renderer = ConsoleRenderer(view.write if view.live else direct, colour=colour,
+    renderer = ConsoleRenderer(view.write if view is not None else direct, colour=colour,
                                labels=unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars,
                                flush=stdout.flush)
     hub = EventHub(log_store(ws), renderer)
-    hub.state_listeners.append(view.on_state)
+    if view is not None:
+        hub.state_listeners.append(view.on_state)
     began = time.monotonic()
 
     def started(orch: Orchestrator) -> None:
-        view.close()
+        from aura_dev.progress import summary
+
+        if view is not None:
+            view.close()
+            hub.state_listeners.remove(view.on_state)
         renderer.write = direct
-        hub.state_listeners.remove(view.on_state)
         stdout.flush()
         summary(ui.out, orch.snapshot(), time.monotonic() - began)
         sys.stdout.flush()
@@ -85,7 +95,8 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     try:
         return asyncio.run(main())
     finally:
-        view.close()
+        if view is not None:
+            view.close()
         hub.store.close()
 
 
@@ -156,6 +167,8 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
                 ready = sum(1 for u in units.values() if u.get("state") == "ready")
                 status.update(f"starting the stack in the background… {ready}/{len(units)} units ready")
             time.sleep(0.02)
+    from aura_dev.progress import summary
+
     summary(ui.out, state, time.monotonic() - began)
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     services = state.get("services", {})
