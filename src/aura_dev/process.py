@@ -212,12 +212,17 @@ def _enlarge_pipes(transport: asyncio.SubprocessTransport) -> None:
     for fd in (1, 2):
         pipe = transport.get_pipe_transport(fd)
         handle = pipe.get_extra_info("pipe") if pipe is not None else None
-        if handle is None:
+        if pipe is None or handle is None:
             continue
         try:
             fcntl.fcntl(handle.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
         except OSError:
-            pass
+            continue
+        # asyncio's pipe transport reads at most `max_size` (256 KiB) per wake-up; a whole
+        # pipe per read halves the reads and callbacks for a chatty child.  An instance
+        # attribute read by `_read_ready`: an asyncio without it just keeps its default.
+        if hasattr(pipe, "max_size"):
+            setattr(pipe, "max_size", PIPE_BYTES)  # noqa: B010 - not in the typed interface
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
