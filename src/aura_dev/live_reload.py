@@ -31,13 +31,13 @@ class LiveReload:
         return service.reload.debounce if service is not None else 0.02
 
     def _watch_paths(self) -> list[Path]:
-        """The workspace folder, plus service and resource folders that live outside it."""
-        root = self.orch.ws.root.resolve()
-        paths = [root]
+        """The workspace folder, every service folder and every resource folder (those inside
+        the workspace too: a service may live below a folder whose name is otherwise ignored)."""
+        paths = [self.orch.ws.root.resolve()]
         extra = [self.orch.ws.service_dir(n) for n in self.orch.services] + list(resource_sources(self.orch.ws))
         for folder in extra:
-            if root not in folder.resolve().parents and folder.resolve() != root and folder not in paths:
-                paths.append(folder)
+            if folder.resolve() not in paths:
+                paths.append(folder.resolve())
         return paths
 
     async def watch(self) -> None:

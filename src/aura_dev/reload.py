@@ -13,6 +13,7 @@ debounce window, and a service already restarting gets one more restart, not one
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -173,21 +174,53 @@ class Coalescer:
             await asyncio.sleep(0.01)
 
 
+def watched_folders(roots: Iterable[Path]) -> list[Path]:
+    """Every folder under `roots` in which a change can matter, each to be watched on its own.
+
+    A recursive watch of the workspace would cover `.aura/` too — the log store writes there
+    all the time, so a chatty service kept the watcher busy with events that are dropped
+    anyway (measured: 0.15-0.5 CPU-s per million log lines) — and `node_modules`, `.git` and
+    virtualenvs, thousands of folders that eat into the inotify watch limit.  Folders whose
+    name is always ignored are left out; a root is kept even if its own name matches."""
+    found: dict[Path, None] = {}
+    for root in roots:
+        for current, dirnames, _files in os.walk(root):
+            found[Path(current)] = None
+            dirnames[:] = [name for name in dirnames if not matches(name, DEFAULT_IGNORES)]
+    return list(found)
+
+
 async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaitable[None]],
                 stop: asyncio.Event, *, debounce_ms: int = 200, step_ms: int = 10) -> None:
     """Feed batches of changed paths to `on_batch` until `stop` is set.
 
     watchfiles is asked for small batches (10 ms of quiet); the per-service debounce is
-    applied afterwards by the Coalescer, where each service has its own window."""
-    from watchfiles import awatch
+    applied afterwards by the Coalescer, where each service has its own window.  Folders
+    are watched one by one (see `watched_folders`); when a new folder appears the watch is
+    set up again to include it, and the files already written into it are reported."""
+    from watchfiles import Change, awatch
 
-    existing = [p for p in paths if p.exists()]
-    if not existing:
+    roots = [p for p in paths if p.is_dir()]
+    if not roots:
         return
-    async for changes in awatch(*existing, watch_filter=_not_ignored, debounce=debounce_ms, step=step_ms,
-                                stop_event=stop, ignore_permission_denied=True):
-        detected = time.monotonic()
-        await on_batch({Path(path) for _change, path in changes}, detected)
+    while not stop.is_set():
+        folders = watched_folders(roots)
+        known = set(folders)
+        added: list[Path] = []
+        async for changes in awatch(*folders, watch_filter=_not_ignored, debounce=debounce_ms, step=step_ms,
+                                    stop_event=stop, ignore_permission_denied=True, recursive=False):
+            detected = time.monotonic()
+            await on_batch({Path(path) for _change, path in changes}, detected)
+            added = [Path(path) for change, path in changes
+                     if change == Change.added and Path(path) not in known and Path(path).is_dir()]
+            if added:
+                break  # watch again, with the new folders
+        if not added:
+            return
+        early = {path for folder in watched_folders(added) for path in folder.iterdir()
+                 if path.is_file() and _not_ignored(Change.added, str(path))}
+        if early:  # written between the folder's creation and its watch
+            await on_batch(early, time.monotonic())
 
 
 def _not_ignored(_change: object, path: str) -> bool:
