@@ -1,12 +1,18 @@
 """Log pipeline throughput: 4 services each writing 250,000 lines as fast as they can.
 
-Three ways side by side, interleaved and repeated: the raw processes writing to /dev/null
-(the floor), `honcho start` on the same commands, and `aura dev up` in the foreground
-with its output sent to a file.  Each writer ends with a `<name> DONE` line and then
-sleeps, so that no runner's "one exit stops all" cuts the run short; a method is done
-when every DONE line reached its output (and, for aura, its log store), watched by
-reading only the new bytes of those files.  Every line is counted afterwards, untimed.
-Also measures `aura dev logs --grep` and `--since` over a 1 GB log folder.
+Side by side, interleaved and repeated: the raw processes writing to /dev/null (the floor),
+`honcho start` on the same commands, and `aura dev up` in the foreground with its output
+sent to a file.  Two more rows split aura's time: the same writers each piped into `cat`
+(what a pipe costs the writers on this machine, with the simplest reader there is), and
+aura's log pipeline alone — its process units, event hub, log store and console renderer
+in one process, no CLI start-up — so the table shows what is start-up and what is pipeline.
+
+Each writer ends with a `<name> DONE` line, then leaves a marker file and (under a runner)
+sleeps, so that no runner's "one exit stops all" cuts the run short.  A runner is done when
+every DONE line is in its output (and, for aura, in its log store).  Watching must not
+steal the CPU it measures: until every writer has left its marker the watcher only stats
+four files; then it searches the outputs backwards from their ends.  Every line is counted
+afterwards, untimed.  Also measures `aura dev logs --grep` and `--since` over a 1 GB folder.
 
     python benchmarks/bench_logs.py [--lines 250000] [--services 4] [--repeat 3] [--gb 1]
 """
@@ -14,6 +20,7 @@ Also measures `aura dev logs --grep` and `--since` over a 1 GB log folder.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shutil
@@ -23,22 +30,51 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from _common import aura, machine, median, save, table, wait_until
+from _common import REPO, aura, machine, median, save, table, wait_until
 
 WRITER = textwrap.dedent("""\
     import sys, time
-    name, count, hold = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "hold"
+    name, count, hold, markers = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "hold", sys.argv[4]
     write = sys.stdout.write
     for i in range(count):
         write(f"{name} line {i} level=info the quick brown fox jumps over the lazy dog\\n")
     write(f"{name} DONE\\n")
     sys.stdout.flush()
+    open(f"{markers}/{name}.done", "w").close()
     if hold:
         time.sleep(3600)
     """)
-DONE = b" DONE\n"
+
+# aura's pipeline without its CLI: the classes `aura dev up` wires together, in one process.
+PIPELINE_ONLY = textwrap.dedent("""\
+    import asyncio, os, sys
+    from pathlib import Path
+    from aura_dev.events import EventHub
+    from aura_dev.logs.record import Source, UnitRef
+    from aura_dev.logs.render import ConsoleRenderer
+    from aura_dev.logs.store import LogStore
+    from aura_dev.process import ProcessUnit
+
+    async def main(work, services, lines):
+        store = LogStore(work / "pipeline" / "logs", max_file_size=16 << 20, max_total_size=16 << 30)
+        names = [f"svc{i}" for i in range(services)]
+        with open(work / "pipeline.out", "wb") as out:
+            hub = EventHub(store, ConsoleRenderer(out.write, colour=False, labels=names, flush=out.flush))
+            units = [ProcessUnit(UnitRef(name, Source.APP),
+                                 [sys.executable, "-u", "writer.py", name, str(lines), "exit", str(work)],
+                                 env=dict(os.environ), cwd=work, sink=hub.chunk) for name in names]
+            for unit in units:
+                await unit.start()
+            for unit in units:
+                await unit.wait()
+            hub.flush()
+        store.close()
+
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+    """)
 
 
 def cpu_children() -> float:
@@ -57,55 +93,99 @@ def count_marker(path: Path, marker: bytes = b" line ") -> int:
     return total
 
 
+def contains_all_backwards(path: Path, needles: set[bytes], block: int = 1 << 20) -> bool:
+    """Whether every needle is in the file, reading from the end until all are found."""
+    missing = set(needles)
+    try:
+        with path.open("rb") as handle:
+            position = handle.seek(0, os.SEEK_END)
+            overlap = max(len(n) for n in needles) - 1
+            tail = b""
+            while missing and position > 0:
+                start = max(0, position - block)
+                handle.seek(start)
+                data = handle.read(position - start) + tail
+                missing = {n for n in missing if n not in data}
+                tail = data[:overlap]
+                position = start
+    except FileNotFoundError:
+        return False
+    return not missing
+
+
+Outputs = list[tuple[Callable[[], list[Path]], set[bytes]]]  # (files to look in, lines each must hold)
+
+
 class DoneWatcher:
-    """Counts DONE lines in growing files, reading only their new bytes."""
+    """Done when every writer left its marker and each output holds the DONE lines it should."""
 
-    def __init__(self, files: list[Path] | None = None, glob: tuple[Path, str] | None = None) -> None:
-        self.files = files or []
-        self.glob = glob
-        self.offsets: dict[Path, int] = {}
-        self.carry: dict[Path, bytes] = {}
-        self.found = 0
+    def __init__(self, markers: Path, services: int, outputs: Outputs) -> None:
+        self.markers = [markers / f"svc{i}.done" for i in range(services)]
+        self.outputs = outputs
 
-    def count(self) -> int:
-        files = sorted(self.glob[0].glob(self.glob[1])) if self.glob else self.files
-        for path in files:
-            try:
-                with path.open("rb") as handle:
-                    handle.seek(self.offsets.get(path, 0))
-                    new = handle.read()
-            except FileNotFoundError:
-                continue
-            data = self.carry.get(path, b"") + new
-            self.found += data.count(DONE)
-            self.carry[path] = data[-(len(DONE) - 1):]
-            self.offsets[path] = self.offsets.get(path, 0) + len(new)
-        return self.found
+    def done(self) -> bool:
+        if not all(marker.exists() for marker in self.markers):
+            return False
+        return all(any(contains_all_backwards(path, needles) for path in files()) for files, needles in self.outputs)
+
+
+def done_lines(services: int) -> set[bytes]:
+    return {f"svc{i} DONE\n".encode() for i in range(services)}
+
+
+def clear_markers(work: Path) -> None:
+    for marker in work.glob("*.done"):
+        marker.unlink()
 
 
 def run_raw(work: Path, services: int, lines: int) -> tuple[float, float]:
+    clear_markers(work)
     before = cpu_children()
     start = time.monotonic()
-    procs = [subprocess.Popen([sys.executable, "-u", "writer.py", f"svc{i}", str(lines), "exit"], cwd=work,
-                              stdout=subprocess.DEVNULL) for i in range(services)]
+    procs = [subprocess.Popen([sys.executable, "-u", "writer.py", f"svc{i}", str(lines), "exit", str(work)],
+                              cwd=work, stdout=subprocess.DEVNULL) for i in range(services)]
     for proc in procs:
         proc.wait()
     return time.monotonic() - start, cpu_children() - before
 
 
+def run_cat(work: Path, services: int, lines: int) -> tuple[float, float]:
+    """The writers each piped into `cat > /dev/null`: the pipe's cost with the plainest reader."""
+    clear_markers(work)
+    script = " & ".join(f"{sys.executable} -u writer.py svc{i} {lines} exit {work} | cat > /dev/null"
+                        for i in range(services)) + " & wait"
+    before = cpu_children()
+    start = time.monotonic()
+    subprocess.run(["bash", "-c", script], cwd=work, check=True)
+    return time.monotonic() - start, cpu_children() - before
+
+
+def run_pipeline_only(work: Path, services: int, lines: int) -> tuple[float, float, int, int]:
+    clear_markers(work)
+    shutil.rmtree(work / "pipeline", ignore_errors=True)
+    (work / "pipeline_only.py").write_text(PIPELINE_ONLY)
+    before = cpu_children()
+    start = time.monotonic()
+    subprocess.run([sys.executable, "pipeline_only.py", str(work), str(services), str(lines)], cwd=work, check=True)
+    elapsed = time.monotonic() - start
+    stored = sum(count_marker(p) for p in (work / "pipeline" / "logs" / "services").glob("*/*.log"))
+    return elapsed, cpu_children() - before, count_marker(work / "pipeline.out"), stored
+
+
 def run_honcho(work: Path, services: int, lines: int) -> tuple[float, float, int]:
-    (work / "Procfile").write_text("".join(f"svc{i}: {sys.executable} -u writer.py svc{i} {lines} hold\n"
+    clear_markers(work)
+    (work / "Procfile").write_text("".join(f"svc{i}: {sys.executable} -u writer.py svc{i} {lines} hold {work}\n"
                                            for i in range(services)))
     out = work / "honcho.out"
+    watcher = DoneWatcher(work, services, [(lambda: [out], done_lines(services))])
     honcho = shutil.which("honcho") or str(Path(sys.executable).parent / "honcho")
-    watcher = DoneWatcher([out])
     before = cpu_children()
     start = time.monotonic()
     with out.open("wb") as sink:
         proc = subprocess.Popen([honcho, "start"], cwd=work, stdout=sink, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
-        wait_until(lambda: watcher.count() >= services, timeout=900, interval=0.05)
+        wait_until(watcher.done, timeout=900, interval=0.005)
         elapsed = time.monotonic() - start
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -117,28 +197,37 @@ def aura_workspace(work: Path, services: int, lines: int) -> Path:
     root = work / "ws"
     root.mkdir(exist_ok=True)
     shutil.copy(work / "writer.py", root / "writer.py")
-    body = ["name: logbench", "infra:", "  redis: {enabled: false}", "  placement: {enabled: false}",
-            "  scheduler: {enabled: false}", "services:"]
+    # a total cap above what the run writes, so that every line stays in the store to be counted
+    body = ["name: logbench", "logs: {maxTotalSize: 16GiB}", "infra:", "  redis: {enabled: false}",
+            "  placement: {enabled: false}", "  scheduler: {enabled: false}", "services:"]
     for i in range(services):
-        body += [f"  svc{i}:", "    path: .", f"    command: [python3, -u, writer.py, svc{i}, '{lines}', hold]",
+        body += [f"  svc{i}:", "    path: .",
+                 f"    command: [python3, -u, writer.py, svc{i}, '{lines}', hold, '{work}']",
                  "    appPort: null", "    dapr: {enabled: false}", "    reload: false"]
     (root / "aura.yaml").write_text("\n".join(body) + "\n")
     return root
 
 
+def store_segments(root: Path, name: str) -> Callable[[], list[Path]]:
+    """One service's store segments, newest first, listed afresh at every look (rotation adds files)."""
+    return lambda: sorted((root / ".aura" / "logs" / "services" / name).glob("*.log"), reverse=True)
+
+
 def run_aura(work: Path, services: int, lines: int) -> tuple[float, float, int, int]:
+    clear_markers(work)
     root = aura_workspace(work, services, lines)
     shutil.rmtree(root / ".aura", ignore_errors=True)
     out = work / "aura.out"
-    shown = DoneWatcher([out])
-    stored = DoneWatcher(glob=(root / ".aura" / "logs" / "services", "*/*.log"))
+    outputs: Outputs = [(lambda: [out], done_lines(services))]
+    outputs += [(store_segments(root, f"svc{i}"), {f"svc{i} DONE\n".encode()}) for i in range(services)]
+    watcher = DoneWatcher(work, services, outputs)
     before = cpu_children()
     start = time.monotonic()
     with out.open("wb") as sink:
         proc = subprocess.Popen([aura(), "dev", "up", "-w", str(root)], stdout=sink, stderr=subprocess.STDOUT,
                                 env=dict(os.environ, NO_COLOR="1"))
     try:
-        wait_until(lambda: shown.count() >= services and stored.count() >= services, timeout=900, interval=0.05)
+        wait_until(watcher.done, timeout=900, interval=0.005)
         elapsed = time.monotonic() - start
     finally:
         proc.send_signal(signal.SIGINT)
@@ -147,15 +236,28 @@ def run_aura(work: Path, services: int, lines: int) -> tuple[float, float, int, 
     return elapsed, cpu_children() - before, count_marker(out), in_store
 
 
+def precompile() -> None:
+    """Byte-compile aura's sources, as installing a wheel does: on a machine with
+    PYTHONDONTWRITEBYTECODE set, an editable install would otherwise compile every module
+    on every start and the table would measure the compiler."""
+    compileall.compile_dir(str(REPO / "src" / "aura_dev"), quiet=1)
+
+
 def bench_pipeline(args: argparse.Namespace, work: Path) -> str:
+    precompile()
     (work / "writer.py").write_text(WRITER)
-    results: dict[str, list[tuple[float, float]]] = {"raw": [], "aura": [], "honcho": []}
+    methods = ["raw", "cat", "aura pipeline only", "aura dev up"] + ([] if args.skip_honcho else ["honcho"])
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
     counts: dict[str, tuple[int, ...]] = {}
     for _ in range(args.repeat):  # interleaved, so that load changes hit every method alike
         results["raw"].append(run_raw(work, args.services, args.lines))
+        results["cat"].append(run_cat(work, args.services, args.lines))
+        wall, cpu, shown, stored = run_pipeline_only(work, args.services, args.lines)
+        results["aura pipeline only"].append((wall, cpu))
+        counts["aura pipeline only"] = (shown, stored)
         wall, cpu, shown, stored = run_aura(work, args.services, args.lines)
-        results["aura"].append((wall, cpu))
-        counts["aura"] = (shown, stored)
+        results["aura dev up"].append((wall, cpu))
+        counts["aura dev up"] = (shown, stored)
         if not args.skip_honcho:
             wall, cpu, shown = run_honcho(work, args.services, args.lines)
             results["honcho"].append((wall, cpu))
@@ -164,13 +266,18 @@ def bench_pipeline(args: argparse.Namespace, work: Path) -> str:
     total = args.services * args.lines
     rows = []
     for name, runs in results.items():
-        if runs:
-            wall, cpu = median([r[0] for r in runs]), median([r[1] for r in runs])
-            rows.append([name, wall, cpu, f"{total / wall / 1000:.0f}k", f"{wall / raw:.2f}×"])
+        wall, cpu = median([r[0] for r in runs]), median([r[1] for r in runs])
+        ratios = sorted(r[0] / raw for r in runs)
+        rows.append([name, wall, cpu, f"{total / wall / 1000:.0f}k", f"{wall / raw:.2f}×",
+                     f"{ratios[0]:.2f}–{ratios[-1]:.2f}×"])
     lines = [f"### Log pipeline: {args.services} services × {args.lines:,} lines, {args.repeat} runs each "
-             f"({machine()})", "", table(["method", "wall s (median)", "CPU s (median)", "lines/s", "vs raw"], rows),
-             "", f"aura, last run: {counts['aura'][0]:,} lines in its output, {counts['aura'][1]:,} in .aura/logs "
-             f"(expected {total:,} each)"]
+             f"({machine()})", "",
+             table(["method", "wall s (median)", "CPU s (median)", "lines/s", "vs raw", "range vs raw median"], rows),
+             ""]
+    for name in ("aura dev up", "aura pipeline only"):
+        shown, stored = counts[name]
+        lines.append(f"{name}, last run: {shown:,} lines in its output, {stored:,} in its log store "
+                     f"(expected {total:,} each)")
     if "honcho" in counts:
         lines.append(f"honcho, last run: {counts['honcho'][0]:,} lines in its output")
     return "\n".join(lines)
