@@ -38,6 +38,7 @@ from aura_dev.workspace.model import RestartSettings
 INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
 PORTS_FILE = "ports.json"
 NOTHING_TO_PROBE_GRACE = 0.5  # seconds an unprobeable app must stay up to count as started
+STORE_FLUSH_SECONDS = 0.02  # how often buffered log store writes reach the disk
 
 
 @dataclass
@@ -609,8 +610,11 @@ class Orchestrator:
         return 1 if failed else 0
 
     async def _flush_periodically(self) -> None:
+        # The store buffers writes (a chatty service then costs few syscalls); this bounds how
+        # late a line reaches `aura dev logs -f` in another terminal.  A flush with nothing
+        # buffered makes no syscall, so a short period costs nothing on a quiet stack.
         while True:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(STORE_FLUSH_SECONDS)
             self.hub.flush()
 
     def cleanup_stale(self) -> None:
