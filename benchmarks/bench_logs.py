@@ -93,44 +93,55 @@ def count_marker(path: Path, marker: bytes = b" line ") -> int:
     return total
 
 
-def contains_all_backwards(path: Path, needles: set[bytes], block: int = 1 << 20) -> bool:
-    """Whether every needle is in the file, reading from the end until all are found."""
-    missing = set(needles)
+def read_region(path: Path, start: int, end: int) -> bytes:
     try:
         with path.open("rb") as handle:
-            position = handle.seek(0, os.SEEK_END)
-            overlap = max(len(n) for n in needles) - 1
-            tail = b""
-            while missing and position > 0:
-                start = max(0, position - block)
-                handle.seek(start)
-                data = handle.read(position - start) + tail
-                missing = {n for n in missing if n not in data}
-                tail = data[:overlap]
-                position = start
+            handle.seek(start)
+            return handle.read(end - start)
     except FileNotFoundError:
-        return False
-    return not missing
+        return b""
 
 
-Outputs = list[tuple[Callable[[], list[Path]], set[bytes]]]  # (files to look in, lines each must hold)
+Files = Callable[[], list[Path]]  # an output: its files, listed afresh at every look (rotation adds some)
 
 
 class DoneWatcher:
-    """Done when every writer left its marker and each output holds the DONE lines it should."""
+    """Done when each output holds the DONE line of every writer it shows.
 
-    def __init__(self, markers: Path, services: int, outputs: Outputs) -> None:
-        self.markers = [markers / f"svc{i}.done" for i in range(services)]
+    Cheap enough not to steal the CPU it measures: until a writer leaves its marker nothing
+    is read (four stats a poll); a writer's DONE line can only be in bytes written after the
+    poll before its marker appeared, so only those bytes are searched, and each search goes
+    on where the last one ended."""
+
+    def __init__(self, markers: Path, outputs: list[tuple[Files, list[str]]]) -> None:
+        self.markers = markers
         self.outputs = outputs
+        self.pending = [(index, name) for index, (_files, names) in enumerate(outputs) for name in names]
+        self.previous: dict[int, dict[Path, int]] = {}  # each output's file sizes at the previous poll
+        self.search_from: dict[tuple[int, str], dict[Path, int]] = {}
 
     def done(self) -> bool:
-        if not all(marker.exists() for marker in self.markers):
-            return False
-        return all(any(contains_all_backwards(path, needles) for path in files()) for files, needles in self.outputs)
-
-
-def done_lines(services: int) -> set[bytes]:
-    return {f"svc{i} DONE\n".encode() for i in range(services)}
+        sizes = {index: {path: path.stat().st_size for path in files() if path.exists()}
+                 for index, (files, _names) in enumerate(self.outputs)}
+        waiting = []
+        for index, name in self.pending:
+            needle = f"{name} DONE\n".encode()
+            key = (index, name)
+            if key not in self.search_from:
+                if not (self.markers / f"{name}.done").exists():
+                    waiting.append(key)
+                    continue
+                self.search_from[key] = self.previous.get(index, {})
+            start = self.search_from[key]
+            now = sizes[index]
+            if any(needle in read_region(path, max(0, start.get(path, 0) - len(needle) + 1), size)
+                   for path, size in now.items() if size > start.get(path, 0)):
+                continue
+            self.search_from[key] = now
+            waiting.append(key)
+        self.previous = sizes
+        self.pending = waiting
+        return not waiting
 
 
 def clear_markers(work: Path) -> None:
@@ -177,7 +188,7 @@ def run_honcho(work: Path, services: int, lines: int) -> tuple[float, float, int
     (work / "Procfile").write_text("".join(f"svc{i}: {sys.executable} -u writer.py svc{i} {lines} hold {work}\n"
                                            for i in range(services)))
     out = work / "honcho.out"
-    watcher = DoneWatcher(work, services, [(lambda: [out], done_lines(services))])
+    watcher = DoneWatcher(work, [(lambda: [out], [f"svc{i}" for i in range(services)])])
     honcho = shutil.which("honcho") or str(Path(sys.executable).parent / "honcho")
     before = cpu_children()
     start = time.monotonic()
@@ -208,9 +219,8 @@ def aura_workspace(work: Path, services: int, lines: int) -> Path:
     return root
 
 
-def store_segments(root: Path, name: str) -> Callable[[], list[Path]]:
-    """One service's store segments, newest first, listed afresh at every look (rotation adds files)."""
-    return lambda: sorted((root / ".aura" / "logs" / "services" / name).glob("*.log"), reverse=True)
+def store_segments(root: Path, name: str) -> Files:
+    return lambda: sorted((root / ".aura" / "logs" / "services" / name).glob("*.log"))
 
 
 def run_aura(work: Path, services: int, lines: int) -> tuple[float, float, int, int]:
@@ -218,9 +228,10 @@ def run_aura(work: Path, services: int, lines: int) -> tuple[float, float, int, 
     root = aura_workspace(work, services, lines)
     shutil.rmtree(root / ".aura", ignore_errors=True)
     out = work / "aura.out"
-    outputs: Outputs = [(lambda: [out], done_lines(services))]
-    outputs += [(store_segments(root, f"svc{i}"), {f"svc{i} DONE\n".encode()}) for i in range(services)]
-    watcher = DoneWatcher(work, services, outputs)
+    names = [f"svc{i}" for i in range(services)]
+    outputs: list[tuple[Files, list[str]]] = [(lambda: [out], names)]
+    outputs += [(store_segments(root, name), [name]) for name in names]
+    watcher = DoneWatcher(work, outputs)
     before = cpu_children()
     start = time.monotonic()
     with out.open("wb") as sink:
