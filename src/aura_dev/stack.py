@@ -13,7 +13,9 @@ from aura_dev import console as ui
 from aura_dev import runstate
 from aura_dev.control import request
 from aura_dev.errors import AlreadyRunning, NotRunning, StartupError
-from aura_dev.events import EventHub
+from aura_dev.events import AURA_UNIT, EventHub
+from aura_dev.logs.console_sink import ConsoleSink
+from aura_dev.logs.record import Level
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
 from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
@@ -55,7 +57,6 @@ def prepare(ws: Workspace, options: UpOptions) -> tuple[RuntimeInstall, str]:
 
 def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
     runtime, backend = prepare(ws, options)
-    stdout = sys.stdout.buffer
     is_tty = sys.stdout.isatty()
     colour = is_tty and not ui.colour_disabled()
     view: StartupView | None = None
@@ -63,15 +64,31 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         from aura_dev.progress import StartupView
 
         view = StartupView(ui.out, live=True)
+    running: list[tuple[Orchestrator, asyncio.AbstractEventLoop]] = []
 
-    def direct(data: bytes) -> None:
-        stdout.write(data)
-        if is_tty:
-            stdout.flush()
+    def lose_console() -> None:
+        # Whoever read our output went away (`| head`, a pager that was quit): as with
+        # Ctrl-C, stop the stack cleanly; every line is in the log store.  What is still
+        # printed (the summary, rich) goes to /dev/null instead of failing on the pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        hub.store.note(AURA_UNIT, "console output closed: stopping", time.time())
+        if running:
+            running[0][0].request_shutdown()
 
-    renderer = ConsoleRenderer(view.write if view is not None else direct, colour=colour,
-                               labels=unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars,
-                               flush=stdout.flush)
+    def console_gone() -> None:  # on the sink's thread
+        if running:
+            running[0][1].call_soon_threadsafe(lose_console)
+
+    def skipped(count: int) -> bytes:
+        return renderer.notice_line(None, f"{count} lines not shown: the console did not keep up "
+                                          "(all of them are in `aura dev logs`)", Level.WARN)
+
+    sys.stdout.flush()
+    console = ConsoleSink(sys.stdout.fileno(), on_gone=console_gone, skipped_line=skipped)
+    renderer = ConsoleRenderer(view.write if view is not None else console.write, colour=colour,
+                               labels=unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars)
     hub = EventHub(log_store(ws), renderer)
     if view is not None:
         hub.state_listeners.append(view.on_state)
@@ -83,13 +100,17 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         if view is not None:
             view.close()
             hub.state_listeners.remove(view.on_state)
-        renderer.write = direct
-        stdout.flush()
-        summary(ui.out, orch.snapshot(), time.monotonic() - began)
-        sys.stdout.flush()
+        renderer.write = console.write
+        console.drain(timeout=1.0)  # the summary comes after the lines before it
+        try:
+            summary(ui.out, orch.snapshot(), time.monotonic() - began)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            lose_console()
 
     async def main() -> int:
         orch = Orchestrator(ws, runtime, hub, options, backend_factory(runtime), backend)
+        running.append((orch, asyncio.get_running_loop()))
         return await orch.run(on_started=started)
 
     try:
@@ -97,6 +118,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     finally:
         if view is not None:
             view.close()
+        console.close()  # writes what is queued: the last lines, "stopped"
         hub.store.close()
 
 

@@ -110,6 +110,33 @@ def test_binary_garbage_long_lines_and_a_prompt_without_newline(tmp_path: Path) 
     assert "prompt> " in printed and "answered" in printed
 
 
+def test_output_closed_by_its_reader_stops_the_stack_cleanly(tmp_path: Path) -> None:
+    """`aura dev up | head`: when the reader goes, aura stops like on Ctrl-C — no traceback
+    per line, nothing left running, every line read so far in the store."""
+    root = workspace(tmp_path / "ws", {"w0": ["python3", "-u", "writer.py", "w0", "50000000"]})
+    proc = subprocess.Popen([aura_bin(), "dev", "up", "-w", str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ, NO_COLOR="1"))
+    assert proc.stdout is not None and proc.stderr is not None
+    first = [proc.stdout.readline() for _ in range(3)]
+    assert any(b"w0 0000000" in line for line in first), first
+    writer_pid = wait_for(lambda: (state(root) or {}).get("units", {}).get("w0", {}).get("pid"), timeout=30,
+                          what="the writer's pid")
+    proc.stdout.close()  # the reader goes away, as `head` does
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    errors = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
+    with pytest.raises(ProcessLookupError):
+        os.kill(writer_pid, 0)
+    printed = run_aura("dev", "logs", "-w", str(root), "--grep", "console output closed").stdout
+    assert "console output closed: stopping" in printed
+    assert run_aura("dev", "logs", "w0", "-w", str(root), "-n", "1").stdout.strip()
+
+
 def run_in_pty(args: list[str], env: dict[str, str], seconds: float = 20) -> bytes:
     pid, fd = pty.fork()
     if pid == 0:

@@ -65,12 +65,15 @@ class ConsoleRenderer:
 
     def notice(self, unit: UnitRef | None, text: str, level: Level = Level.INFO) -> None:
         """A line of aura's own about a unit: started, ready, restarting, reloaded, failed."""
+        self.write(self.notice_line(unit, text, level))
+
+    def notice_line(self, unit: UnitRef | None, text: str, level: Level = Level.INFO) -> bytes:
         body = ("▶ " + text).encode()
         if self.colour:
             body = colour_line(BOLD + body + RESET, level, dim=False) if level.rank >= Level.WARN.rank else BOLD + body + RESET
         pfx = self._prefix(unit) if unit else (b"aura".ljust(self.width) + b" | " if not self.colour
                                                 else BOLD + b"aura".ljust(self.width) + RESET + DIM + b" \xe2\x94\x82 " + RESET)
-        self.write(pfx + body + b"\n")
+        return pfx + body + b"\n"
 
     def flush(self) -> None:
         if self._flush is not None:
