@@ -6,6 +6,7 @@ as ratios: the machine is shared and noisy, so absolute seconds mean little on t
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import statistics
@@ -65,3 +66,10 @@ def machine() -> str:
 
 def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+
+
+def precompile() -> None:
+    """Byte-compile aura's sources, as installing a wheel does: on a machine with
+    PYTHONDONTWRITEBYTECODE set, an editable install would otherwise compile every module
+    on every start and the tables would measure the compiler."""
+    compileall.compile_dir(str(REPO / "src" / "aura_dev"), quiet=1)

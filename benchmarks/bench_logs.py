@@ -20,7 +20,6 @@ afterwards, untimed.  Also measures `aura dev logs --grep` and `--since` over a 
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import resource
 import shutil
@@ -33,7 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import REPO, aura, machine, median, save, table, wait_until
+from _common import aura, machine, median, precompile, save, table, wait_until
 
 WRITER = textwrap.dedent("""\
     import sys, time
@@ -245,13 +244,6 @@ def run_aura(work: Path, services: int, lines: int) -> tuple[float, float, int, 
         proc.wait(timeout=60)
     in_store = sum(count_marker(p) for p in (root / ".aura" / "logs" / "services").glob("*/*.log"))
     return elapsed, cpu_children() - before, count_marker(out), in_store
-
-
-def precompile() -> None:
-    """Byte-compile aura's sources, as installing a wheel does: on a machine with
-    PYTHONDONTWRITEBYTECODE set, an editable install would otherwise compile every module
-    on every start and the table would measure the compiler."""
-    compileall.compile_dir(str(REPO / "src" / "aura_dev"), quiet=1)
 
 
 def bench_pipeline(args: argparse.Namespace, work: Path) -> str:

@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, aura, machine, median, save, table, wait_until
+from _common import REPO, aura, machine, median, precompile, save, table, wait_until
 
 sys.path.insert(0, str(REPO / "src"))
 from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, require_runtime  # noqa: E402
@@ -305,6 +305,7 @@ def main() -> None:
     parser.add_argument("--skip-dapr", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
     args = parser.parse_args()
+    precompile()
     runtime = require_runtime(DEFAULT_RUNTIME_VERSION)
     cli = None if args.skip_dapr else dapr_cli()
     rows = []
