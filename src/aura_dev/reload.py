@@ -204,7 +204,7 @@ async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaita
     if not roots:
         return
     while not stop.is_set():
-        folders = watched_folders(roots)
+        folders = await asyncio.to_thread(watched_folders, roots)  # a big tree takes a while to walk
         known = set(folders)
         added: list[Path] = []
         async for changes in awatch(*folders, watch_filter=_not_ignored, debounce=debounce_ms, step=step_ms,
