@@ -17,7 +17,8 @@ from aura_dev import console as ui
 from aura_dev.errors import AuraError
 
 if TYPE_CHECKING:
-    from aura_dev.workspace.load import Workspace, WorkspaceRef
+    from aura_dev.workspace.load import Workspace
+    from aura_dev.workspace.locate import WorkspaceRef
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, help="aura: the Aura platform's local Dapr environment.")
 dev = typer.Typer(no_args_is_help=True, help="Run, watch and inspect the workspace's Dapr stack.")
@@ -48,13 +49,14 @@ def root(
 
 
 def locate(workspace: Path | None) -> "WorkspaceRef":
-    from aura_dev.workspace.load import locate as find
+    from aura_dev.workspace.locate import locate as find
 
     return find(workspace)
 
 
 def load(workspace: Path | None) -> "Workspace":
-    from aura_dev.workspace.load import discover, load_workspace
+    from aura_dev.workspace.load import load_workspace
+    from aura_dev.workspace.locate import discover
     from aura_dev.workspace.resolved import ensure_schema_file
 
     ws = load_workspace(discover(explicit=workspace))

@@ -44,7 +44,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
     ) -> None:
         """A new service from a template, registered in aura.yaml: `aura dev up` runs it with its sidecar."""
         from aura_dev import scaffold
-        from aura_dev.workspace.load import STATE_DIR
+        from aura_dev.workspace.locate import STATE_DIR
         from aura_dev.workspace.resolved import ensure_schema_file
 
         target: Workspace | Path
@@ -120,7 +120,7 @@ def _report_next(created: ServiceCreated, *, installed: bool) -> None:
 def _running_hint(root: Path) -> str | None:
     """What to do about a stack that runs this workspace now, if one does."""
     from aura_dev import runstate
-    from aura_dev.workspace.load import STATE_DIR
+    from aura_dev.workspace.locate import STATE_DIR
 
     if not runstate.supervisor_running(root / STATE_DIR):
         return None

@@ -28,7 +28,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from aura_dev.errors import AuraError, ScaffoldRefused, WorkspaceInvalid
 from aura_dev.infra.base import InfraKind
 from aura_dev.workspace.checks import app_id_problem
-from aura_dev.workspace.load import STATE_DIR, WORKSPACE_FILE, Workspace, load_workspace
+from aura_dev.workspace.load import Workspace, load_workspace
+from aura_dev.workspace.locate import STATE_DIR, WORKSPACE_FILE
 from aura_dev.workspace.model import Service
 from aura_dev.workspace.problems import did_you_mean
 from aura_dev.workspace.resolved import SCHEMA_COMMENT_PREFIX, SCHEMA_FILE

@@ -20,7 +20,8 @@ from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
 from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
 from aura_dev.runtime import RuntimeInstall, require_runtime
-from aura_dev.workspace.load import Workspace, WorkspaceRef
+from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.locate import WorkspaceRef
 
 if TYPE_CHECKING:
     from rich.console import Console

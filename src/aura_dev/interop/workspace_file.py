@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from aura_dev.errors import UserError, WorkspaceInvalid
-from aura_dev.workspace.load import WORKSPACE_FILE, Workspace, load_workspace
+from aura_dev.workspace.load import Workspace, load_workspace
+from aura_dev.workspace.locate import WORKSPACE_FILE
 from aura_dev.workspace.problems import Problem
 from aura_dev.workspace.resolved import SCHEMA_COMMENT_PREFIX, SCHEMA_FILE
 

@@ -11,7 +11,7 @@ from aura_dev.errors import UnknownService, UserError
 from aura_dev.logs.query import Follower, LogFilter, query, selected_owners
 from aura_dev.logs.record import Source, parse_level
 from aura_dev.logs.view import LineFormatter, parse_since
-from aura_dev.workspace.load import WorkspaceRef
+from aura_dev.workspace.locate import WorkspaceRef
 from aura_dev.workspace.problems import did_you_mean
 
 INFRA_NAMES = ("redis", "placement", "scheduler", "aura")

@@ -1,4 +1,4 @@
-"""Finding `aura.yaml`, loading it, and turning every problem into a located message."""
+"""Loading `aura.yaml` (found by `workspace.locate`) and turning every problem into a located message."""
 
 from __future__ import annotations
 
@@ -13,13 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aura_dev.errors import WorkspaceInvalid, WorkspaceNotFound
+from aura_dev.workspace.locate import STATE_DIR
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.problems import Problem, did_you_mean
 from aura_dev.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
-
-WORKSPACE_FILE = "aura.yaml"
-STATE_DIR = ".aura"
-
 
 @dataclass(frozen=True)
 class Workspace:
@@ -56,65 +53,6 @@ class Workspace:
 
     def depends_on(self) -> dict[str, list[str]]:
         return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
-
-
-@dataclass(frozen=True)
-class WorkspaceRef:
-    """Where a workspace lives, for commands that must work even when its file is broken
-    (`down`, `status`, `logs`): a typo in aura.yaml must never strand a running stack."""
-
-    file: Path
-    name: str
-    service_names: tuple[str, ...]
-
-    @property
-    def root(self) -> Path:
-        return self.file.parent
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / STATE_DIR
-
-
-def locate(explicit: str | os.PathLike[str] | None = None) -> WorkspaceRef:
-    """The workspace's location and, as far as the file can be read, its name and services."""
-    file = discover(explicit=explicit).absolute()
-    name: str = file.parent.name
-    services: tuple[str, ...] = ()
-    try:
-        data = load_yaml_file(file).data
-    except (YamlSyntaxError, OSError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict):
-        if isinstance(data.get("name"), str):
-            name = data["name"]
-        if isinstance(data.get("services"), dict):
-            services = tuple(str(key) for key in data["services"])
-    return WorkspaceRef(file=file, name=name, service_names=services)
-
-
-def discover(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace file: `explicit` (file or folder), else $AURA_WORKSPACE, else the
-    nearest `aura.yaml` in `start` or one of its parents."""
-    chosen = explicit if explicit is not None else os.environ.get("AURA_WORKSPACE") or None
-    if chosen is not None:
-        candidate = Path(chosen).expanduser().absolute()
-        if candidate.is_dir():
-            candidate = candidate / WORKSPACE_FILE
-        if not candidate.is_file():
-            raise WorkspaceNotFound(f"no workspace file at {candidate}",
-                                    hint="pass the folder that holds aura.yaml, or the file itself")
-        return candidate
-    here = (start or Path.cwd()).absolute()
-    for folder in (here, *here.parents):
-        candidate = folder / WORKSPACE_FILE
-        if candidate.is_file():
-            return candidate
-    raise WorkspaceNotFound(
-        f"no {WORKSPACE_FILE} in {here} or any folder above it",
-        hint="run aura inside a workspace, pass -w/--workspace PATH, or create one with "
-        "`aura dev import dapr.yaml` or `aura dev new service NAME`",
-    )
 
 
 def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
