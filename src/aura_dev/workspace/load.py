@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -13,13 +12,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aura_dev.errors import WorkspaceInvalid, WorkspaceNotFound
-from aura_dev.workspace.locate import STATE_DIR
+from aura_dev.workspace.locate import AtWorkspaceFile
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.problems import Problem, did_you_mean
 from aura_dev.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
 
+
 @dataclass(frozen=True)
-class Workspace:
+class Workspace(AtWorkspaceFile):
     """A loaded, validated workspace: the spec plus where it lives."""
 
     file: Path
@@ -27,16 +27,8 @@ class Workspace:
     source: SourceDocument | None = field(default=None, compare=False, repr=False)
 
     @property
-    def root(self) -> Path:
-        return self.file.parent
-
-    @property
     def name(self) -> str:
         return self.spec.name
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / STATE_DIR
 
     @property
     def services(self) -> dict[str, Service]:

@@ -15,14 +15,10 @@ WORKSPACE_FILE = "aura.yaml"
 STATE_DIR = ".aura"
 
 
-@dataclass(frozen=True)
-class WorkspaceRef:
-    """Where a workspace lives, for commands that must work even when its file is broken
-    (`down`, `status`, `logs`): a typo in aura.yaml must never strand a running stack."""
+class AtWorkspaceFile:
+    """The folders that follow from where `aura.yaml` is (for `WorkspaceRef` and `Workspace`)."""
 
     file: Path
-    name: str
-    service_names: tuple[str, ...]
 
     @property
     def root(self) -> Path:
@@ -31,6 +27,16 @@ class WorkspaceRef:
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+
+@dataclass(frozen=True)
+class WorkspaceRef(AtWorkspaceFile):
+    """Where a workspace lives, for commands that must work even when its file is broken
+    (`down`, `status`, `logs`): a typo in aura.yaml must never strand a running stack."""
+
+    file: Path
+    name: str
+    service_names: tuple[str, ...]
 
 
 def locate(explicit: str | os.PathLike[str] | None = None) -> WorkspaceRef:
