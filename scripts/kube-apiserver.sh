@@ -27,9 +27,13 @@ find_go() {
 
 cached() {
   # The version check, not the file's presence, proves a previous build finished.
-  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kubectl" ] &&
-    "$OUT/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION" &&
-    "$OUT/kubectl" version --client 2>/dev/null | grep -q "$KUBE_VERSION"
+  # Outputs are captured first: with pipefail, `cmd | grep -q` fails whenever grep exits
+  # before cmd has written everything (cmd dies of SIGPIPE), which made this check flaky.
+  [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kubectl" ] || return 1
+  local server client
+  server="$("$OUT/kube-apiserver" --version 2>/dev/null)" || return 1
+  client="$("$OUT/kubectl" version --client 2>/dev/null)" || return 1
+  [ "$server" = "Kubernetes $KUBE_VERSION" ] && [[ "$client" == *"$KUBE_VERSION"* ]]
 }
 
 build() {
