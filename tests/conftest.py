@@ -38,8 +38,49 @@ def run_aura(*args: str, cwd: Path | None = None, env: dict[str, str] | None = N
     merged = dict(os.environ)
     merged.setdefault("NO_COLOR", "1")
     merged.update(env or {})
-    return subprocess.run([aura_bin(), *args], cwd=cwd, env=merged, capture_output=True, text=True,
-                          timeout=timeout, input=input)
+    try:
+        return subprocess.run([aura_bin(), *args], cwd=cwd, env=merged, capture_output=True, text=True,
+                              timeout=timeout, input=input)
+    except subprocess.TimeoutExpired as exc:
+        root = Path(args[args.index("-w") + 1]) if "-w" in args else cwd
+        raise AssertionError(f"`aura {' '.join(args)}` did not finish in {timeout:g} s\n"
+                             + (what_the_stack_was_doing(root, merged) if root else "")) from exc
+
+
+def what_the_stack_was_doing(root: Path, env: dict[str, str]) -> str:
+    """What a hung command leaves to look at (CI keeps nothing else): each unit's state,
+    the supervisor's own log and the last lines of the log store.  Then the stack is
+    stopped, so one hang does not leave processes for the next tests."""
+    import json
+
+    parts: list[str] = []
+    run_dir = root / ".aura" / "run"
+    try:
+        snap = json.loads((run_dir / "state.json").read_text())
+        parts.append(f"settled: {snap.get('settled')}")
+        parts += [f"  {name}: {u.get('state')} {u.get('detail') or ''} (restarts {u.get('restarts')})"
+                  for name, u in snap.get("units", {}).items()]
+        pid = (snap.get("supervisor") or {}).get("pid")
+        if isinstance(pid, int):
+            import signal
+            import time
+
+            os.kill(pid, signal.SIGUSR1)  # it writes where each of its tasks waits to supervisor.log
+            time.sleep(1.0)
+    except (OSError, ValueError) as exc:
+        parts.append(f"no state file: {exc}")
+    try:
+        parts += ["supervisor.log:", *(run_dir / "supervisor.log").read_text(errors="replace").splitlines()[-150:]]
+    except OSError:
+        pass
+    for argv, limit in ((["dev", "logs", "-n", "80"], 60.0), (["dev", "down"], 60.0)):
+        try:
+            done = subprocess.run([aura_bin(), *argv, "-w", str(root)], env=env, capture_output=True, text=True,
+                                  timeout=limit)
+            parts += [f"aura {' '.join(argv)} → {done.returncode}:", done.stdout[-8000:], done.stderr[-2000:]]
+        except subprocess.TimeoutExpired:
+            parts.append(f"aura {' '.join(argv)} did not finish either")
+    return "\n".join(parts)
 
 
 @pytest.fixture(scope="session")

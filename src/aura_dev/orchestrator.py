@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -276,7 +277,7 @@ class Orchestrator:
             probe=lambda: self._app_ready(holder["run"]),
             policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout,
             stop_grace=self.options.stop_grace, on_ready=lambda r: self._on_app_ready(holder["run"]),
-            on_port_conflict=lambda r: self._port_conflict(holder["run"]),
+            on_port_conflict=lambda r: self._port_conflict(holder["run"], r),
             poll_interval=0.025,  # an app restarts on every save: notice it is back within a frame
         )
         sidecar = None
@@ -286,7 +287,7 @@ class Orchestrator:
                 make_unit=lambda: self._process(UnitRef(name, Source.SIDECAR), holder["run"].plan.sidecar),
                 probe=lambda: self._sidecar_up(holder["run"].plan),
                 policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout,
-                stop_grace=self.options.stop_grace, on_port_conflict=lambda r: self._port_conflict(holder["run"]),
+                stop_grace=self.options.stop_grace, on_port_conflict=lambda r: self._port_conflict(holder["run"], r),
             )
         run = holder["run"] = ServiceRun(name, plan, app, sidecar)
         return run
@@ -343,15 +344,16 @@ class Orchestrator:
             await http_request(LOOPBACK, run.plan.ports.sidecar.http, "PUT", f"/v1.0/metadata/{key}",
                                value.encode(), headers=headers)
 
-    def _port_conflict(self, run: ServiceRun) -> bool:
+    def _port_conflict(self, run: ServiceRun, conflicted: UnitRunner) -> bool:
         assert self.ctx is not None
         ports = self._fresh_ports(run.name, run.plan.ports)
         if ports == run.plan.ports:
             return False
         run.plan = service_plan(self.ws, run.name, ports, self.ctx)
-        # Both units carry the other's ports (app env, daprd --app-port): restart the partner.
+        # Both units carry the other's ports (app env, daprd --app-port): restart the partner
+        # (the unit that hit the conflict starts again on its own, with the new plan).
         for runner in run.runners():
-            if runner.state in (UnitState.READY, UnitState.STARTING):
+            if runner is not conflicted and runner.state in (UnitState.READY, UnitState.STARTING):
                 self.extra_tasks.append(asyncio.ensure_future(runner.restart("restarting with new ports")))
         self._save_ports()
         return True
@@ -518,6 +520,7 @@ class Orchestrator:
 
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, on_signal, sig)
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
 
     def force_kill(self) -> None:
         state = self.snapshot()
@@ -635,6 +638,26 @@ class Orchestrator:
                             Level.WARN)
         reset_scheduler_data(self.ws.state_dir)
         runstate.clear_state(self.ws.state_dir)
+
+
+def dump_tasks() -> None:
+    """`kill -USR1 <supervisor pid>`: where every task of a stuck supervisor is waiting,
+    on its stderr (for a detached one, .aura/run/supervisor.log)."""
+    tasks = asyncio.all_tasks()
+    print(f"--- {len(tasks)} tasks at {time.strftime('%H:%M:%S')} ---", file=sys.stderr)
+    for task in tasks:
+        print(f"{task.get_name()}:", file=sys.stderr)
+        # Task.print_stack shows only a suspended task's outermost frame: follow the chain
+        # of awaits down to what it waits on.
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                print(f"    waits on {awaited!r:.200}", file=sys.stderr)
+                break
+            print(f"    {frame.f_code.co_qualname} ({frame.f_code.co_filename}:{frame.f_lineno})", file=sys.stderr)
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    sys.stderr.flush()
 
 
 def reset_scheduler_data(state_dir: Path) -> None:

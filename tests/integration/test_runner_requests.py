@@ -1,0 +1,102 @@
+"""A unit runner and the requests that reach it at awkward moments, on real processes.
+
+The case that hung a CI run: a restart asked for while the process is still being spawned
+(a port conflict of the partner unit, a save during start).  At that moment there is no
+process to stop yet; the runner must stop the one that appears and start again, not wait
+for it for ever in "starting".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from aura_dev.events import EventHub
+from aura_dev.logs.record import Source, UnitRef
+from aura_dev.logs.store import LogStore
+from aura_dev.process import ProcessUnit
+from aura_dev.runner import UnitRunner
+from aura_dev.supervisor import RestartPolicy, UnitState
+from aura_dev.workspace.model import RestartSettings
+
+SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+
+
+class GatedUnit(ProcessUnit):
+    """A real process whose spawn waits for the test to let it go."""
+
+    def __init__(self, gate: asyncio.Event, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.gate = gate
+
+    async def start(self) -> None:
+        await self.gate.wait()
+        await super().start()
+
+
+def make_runner(tmp_path: Path, units: list[ProcessUnit], gates: list[asyncio.Event],
+                ready: list[bool]) -> UnitRunner:
+    hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+    ref = UnitRef("svc", Source.APP)
+
+    def make_unit() -> ProcessUnit:
+        gate = asyncio.Event()
+        gates.append(gate)
+        unit = GatedUnit(gate, ref, SLEEPER, env={}, cwd=tmp_path, sink=hub.chunk)
+        units.append(unit)
+        return unit
+
+    async def probe() -> bool:
+        return ready[0]
+
+    return UnitRunner(ref, make_unit=make_unit, probe=probe,
+                      policy=RestartPolicy(RestartSettings.model_validate({})), hub=hub,
+                      ready_timeout=30.0, stop_grace=2.0, poll_interval=0.01)
+
+
+async def until(condition: object, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():  # type: ignore[operator]
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_restart_requested_while_the_process_is_spawned_starts_a_fresh_one(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        units: list[ProcessUnit] = []
+        gates: list[asyncio.Event] = []
+        ready = [False]
+        runner = make_runner(tmp_path, units, gates, ready)
+        runner.launch()
+        await until(lambda: gates and runner.state is UnitState.STARTING)
+        await runner.restart("a partner changed ports")  # nothing is running yet: nothing to stop
+        gates[0].set()  # now the first process appears
+        await until(lambda: len(gates) == 2)  # the runner stopped it and made a new unit
+        assert units[0].returncode is not None, "the process spawned during the request was left running"
+        gates[1].set()
+        ready[0] = True
+        await asyncio.wait_for(runner.ready.wait(), 10)
+        assert runner.state is UnitState.READY and units[1].running
+        await asyncio.wait_for(runner.shutdown(), 10)
+        assert units[1].returncode is not None
+
+    asyncio.run(scenario())
+
+
+def test_shutdown_requested_while_the_process_is_spawned_leaves_nothing(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        units: list[ProcessUnit] = []
+        gates: list[asyncio.Event] = []
+        runner = make_runner(tmp_path, units, gates, [False])
+        runner.launch()
+        await until(lambda: gates and runner.state is UnitState.STARTING)
+        stopping = asyncio.ensure_future(runner.shutdown())
+        await asyncio.sleep(0.05)
+        gates[0].set()
+        await asyncio.wait_for(stopping, 10)
+        assert len(units) == 1 and units[0].returncode is not None
+        assert runner.state is UnitState.STOPPED
+
+    asyncio.run(scenario())
