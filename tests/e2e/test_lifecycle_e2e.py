@@ -111,6 +111,37 @@ def test_port_conflict_is_reported_and_nothing_starts(tmp_path: Path, runtime: A
     assert not (root / ".aura" / "logs" / "infra" / "redis").exists()  # not even Redis was started
 
 
+def test_an_auto_port_taken_before_the_app_binds_it_moves_the_service_to_new_ports(
+        tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
+    root = tiny_workspace(tmp_path / "ws", {"a": []})
+    app = root / "a" / "app.py"
+    app.write_text("import time; time.sleep(1.5)\n" + app.read_text())  # time for someone to take its port
+    proc = subprocess.Popen([aura_bin(), "dev", "up", "--detach", "-w", str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, NO_COLOR="1"))
+    blocker = socket.socket()
+    try:
+        ports_file = root / ".aura" / "run" / "ports.json"
+        chosen = wait_for(lambda: json.loads(ports_file.read_text()).get("a.app") if ports_file.exists() else None,
+                          timeout=30, what="aura to choose the app's port")
+        blocker.bind(("127.0.0.1", chosen))
+        blocker.listen()
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        snap = status(root)
+        moved = snap["services"]["a"]["appPort"]
+        assert moved != chosen and snap["units"]["a"]["state"] == "ready"
+        assert snap["units"]["a·dapr"]["state"] == "ready"
+        with urllib.request.urlopen(snap["services"]["a"]["url"], timeout=10) as response:
+            assert response.read() == b"a hi"
+        logged = run_aura("dev", "logs", "a", "-w", str(root)).stdout
+        assert "its port was taken before it could bind it; retrying on a new port" in logged
+    finally:
+        blocker.close()
+        if proc.poll() is None:
+            proc.kill()
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
 def test_second_up_is_refused_and_down_from_another_terminal(tmp_path: Path, runtime: Any,
                                                              redis_server_bin: str) -> None:
     root = tiny_workspace(tmp_path / "ws", {"a": [], "b": ["a"]})
