@@ -194,9 +194,11 @@ class UnitRunner:
             max_interval=fastest if self.after_change else self.poll_interval,
             abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
         )
-        if outcome == "stopping" and unit.running:
+        if outcome == "stopping" and unit.running and self.state is not UnitState.STOPPING:
             # The request came while the process was being spawned, when `_stop_current`
             # had nothing to stop yet: stop it now, or this run would wait on it for ever.
+            # (If the requester is already stopping it, a second SIGTERM could cut short
+            # the app's own shutdown.)
             await self._stop_current()
         if outcome is None:
             self.ready_at = time.monotonic()
