@@ -172,6 +172,7 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
             os._exit(code)
     console = ui.err
     state: dict[str, Any] | None = None
+    shown = ""
     with console.status("starting the stack in the background…") as status:
         while True:
             state = runstate.read_state(ws.state_dir)
@@ -188,7 +189,12 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
             if state:
                 units = state.get("units", {})
                 ready = sum(1 for u in units.values() if u.get("state") == "ready")
-                status.update(f"starting the stack in the background… {ready}/{len(units)} units ready")
+                progress = f"{ready}/{len(units)} units ready"
+                status.update(f"starting the stack in the background… {progress}")
+                if not console.is_terminal and progress != shown:
+                    # No spinner in a CI log or a pipe: a line each time the count moves.
+                    console.print(f"starting in the background: {progress} ({time.monotonic() - began:.1f} s)")
+                    shown = progress
             time.sleep(0.02)
     from aura_dev.progress import summary
 
