@@ -3,7 +3,8 @@
 - `--since` binary-searches each service's segments by timestamp (records of one owner are
   written in time order), so only the part after the cut is read.
 - `--grep` runs the regex over large blocks of raw bytes and only parses the lines that
-  match, instead of decoding every line of a gigabyte.
+  match, instead of decoding every line of a gigabyte; plain words (a phrase, the level
+  keywords) go to the system's grep, which finds them all in one pass.
 - Follow polls the open segment of every owner, picks up owners that appear later and
   moves to the next segment when one rotates, never losing or repeating a line.
 """
@@ -18,12 +19,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aura_dev.logs.fastgrep import grep_lines, system_grep, usable_words
 from aura_dev.logs.record import Level, Record, Source, Stream, level_of
 from aura_dev.logs.store import owners, segments
 from aura_dev.logs.style import compact_runtime_line
 
 BLOCK = 4 << 20
 # Every line that level_of() / compact_runtime_line() rates warn or error contains one of these.
+# What makes a --grep pattern more than a literal phrase (re.escape also escapes spaces,
+# dashes and '#', which are literal in a pattern compiled without VERBOSE).
+REGEX_SPECIALS = frozenset(b".^$*+?{}[]\\|()")
 LEVEL_KEYWORDS = (b"warn", b"err", b"fatal", b"panic", b"crit", b"exception", b"traceback")
 
 
@@ -81,7 +86,7 @@ class LogFilter:
             return None
         pattern = self.grep.pattern
         ignore_case = bool(self.grep.flags & re.IGNORECASE)
-        if pattern and re.escape(pattern) == pattern:  # a plain phrase: bytes.find beats re
+        if pattern and not REGEX_SPECIALS.intersection(pattern):  # a plain phrase: find beats re
             return KeywordScanner((pattern,), ignore_case=ignore_case)
         if pattern.startswith(b"^"):
             pattern = pattern[1:]
@@ -227,6 +232,9 @@ def owner_lines(owner: str, folder: Path, flt: LogFilter) -> Iterator[Line]:
     """Every accepted line of one owner, oldest first."""
     files = segments(folder)
     prefilter = flt.block_prefilter()
+    # Plain words: the system's grep finds them all in one pass (see fastgrep).
+    by_grep = (isinstance(prefilter, KeywordScanner) and usable_words(prefilter.words)
+               and system_grep() is not None)
     for path in files:
         start = 0
         if flt.since_us is not None:
@@ -236,6 +244,13 @@ def owner_lines(owner: str, folder: Path, flt: LogFilter) -> Iterator[Line]:
             first = _first_ts(path)
             if first is not None and first < flt.since_us:
                 start = _offset_of(path, flt.since_us)
+        if by_grep:
+            assert isinstance(prefilter, KeywordScanner)
+            for raw in grep_lines(path, start, prefilter.words, ignore_case=prefilter.ignore_case):
+                line = Line(_timestamp(raw), owner, raw)
+                if flt.accepts(line):
+                    yield line
+            continue
         for block in _read_blocks(path, start):
             candidates = _scan_block(block, owner, prefilter) if prefilter else _lines_of_block(block, owner)
             for line in candidates:
