@@ -62,7 +62,8 @@ def test_the_system_grep_is_usable_here() -> None:
     LogFilter(grep=re.compile(rb"payment gateway timeout", re.IGNORECASE)),
     LogFilter(grep=re.compile(rb"-e looks")),
     LogFilter(grep=re.compile(rb"payment gateway"), min_level=Level.ERROR, services={"api"}),
-], ids=["warn", "error", "phrase", "phrase-i", "dash", "phrase+level+service"])
+    LogFilter(grep=re.compile(rb"KeyError|most recent call|TIMEOUT", re.IGNORECASE)),
+], ids=["warn", "error", "phrase", "phrase-i", "dash", "phrase+level+service", "alternatives"])
 def test_grep_and_python_agree(tmp_path: Path, flt: LogFilter, monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(flt.block_prefilter(), KeywordScanner)  # plain words: the grep path
     root = busy_store(tmp_path)

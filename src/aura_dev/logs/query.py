@@ -86,8 +86,12 @@ class LogFilter:
             return None
         pattern = self.grep.pattern
         ignore_case = bool(self.grep.flags & re.IGNORECASE)
-        if pattern and not REGEX_SPECIALS.intersection(pattern):  # a plain phrase: find beats re
-            return KeywordScanner((pattern,), ignore_case=ignore_case)
+        if pattern and not REGEX_SPECIALS.intersection(pattern.replace(b"|", b"")):
+            # Plain phrases (`timeout`, or alternatives like `timeout|refused`): finding
+            # words beats re, whose alternation tries every branch at every byte.
+            words = tuple(pattern.split(b"|"))
+            if all(words):
+                return KeywordScanner(words, ignore_case=ignore_case)
         if pattern.startswith(b"^"):
             pattern = pattern[1:]
         if b"^" in pattern.replace(b"[^", b"").replace(b"\\^", b""):
