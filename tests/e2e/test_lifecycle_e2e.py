@@ -123,6 +123,9 @@ def test_an_auto_port_taken_before_the_app_binds_it_moves_the_service_to_new_por
         ports_file = root / ".aura" / "run" / "ports.json"
         chosen = wait_for(lambda: json.loads(ports_file.read_text()).get("a.app") if ports_file.exists() else None,
                           timeout=30, what="aura to choose the app's port")
+        # As servers bind (and aura's own check): a connection of an earlier test left in
+        # TIME_WAIT on this port must not stop us from taking it.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", chosen))
         blocker.listen()
         out, err = proc.communicate(timeout=120)
