@@ -215,7 +215,15 @@ def test_subset_starts_dependencies_only(tmp_path: Path, runtime: Any, redis_ser
     up = run_aura("dev", "up", "b", "--detach", "-w", str(root), timeout=120)
     try:
         assert up.returncode == 0, up.stderr
-        assert set(status(root)["services"]) == {"a", "b"}
+        snap = status(root)
+        assert set(snap["services"]) == {"a", "b"}
+        # A supervisor asked where it waits says so in its log, and carries on.
+        log = root / ".aura" / "run" / "supervisor.log"
+        os.kill(snap["supervisor"]["pid"], signal.SIGUSR1)
+        dump = wait_for(lambda: (lambda text: text if "unit b·dapr:" in text else None)(log.read_text()),
+                        timeout=10, what="the task dump")
+        assert "UnitRunner._loop" in dump and "unit a:" in dump
+        assert status(root)["units"]["b"]["state"] == "ready"
     finally:
         assert run_aura("dev", "down", "-w", str(root)).returncode == 0
 
