@@ -11,7 +11,8 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from aura_dev.workspace.model import RestartSettings
 
 INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
 PORTS_FILE = "ports.json"
+MAX_PORT_MOVES = 3  # new ports for one unit whose port was taken, per run
 NOTHING_TO_PROBE_GRACE = 0.5  # seconds an unprobeable app must stay up to count as started
 STORE_FLUSH_SECONDS = 0.02  # how often buffered log store writes reach the disk
 
@@ -78,6 +80,9 @@ class Orchestrator:
         self.shutdown_requested = asyncio.Event()
         self.startup_settled = asyncio.Event()
         self.infra: dict[InfraKind, InfraService] = {}
+        self.infra_requests: dict[InfraKind, InfraRequest] = {}
+        self._unused_infra_units: set[InfraKind] = set()  # created, not yet handed to their runner
+        self._port_moves: dict[UnitRef, int] = {}  # new ports handed out per unit after a conflict
         self.infra_runners: dict[InfraKind, UnitRunner] = {}
         self.services: dict[str, ServiceRun] = {}
         self.selected = self._selection()
@@ -205,12 +210,16 @@ class Orchestrator:
         """Runners and units for Redis, placement and scheduler (their ports are fixed here,
         so every service can be planned before any of them runs)."""
         for request in self._infra_requests():
-            runner = UnitRunner(request.kind.unit_ref, make_unit=self._infra_unit_factory(request),
-                                probe=self._infra_probe(request.kind), policy=RestartPolicy(INFRA_RESTART),
+            kind = request.kind
+            runner = UnitRunner(kind.unit_ref, make_unit=self._infra_unit_factory(kind),
+                                probe=self._infra_probe(kind), policy=RestartPolicy(INFRA_RESTART),
                                 hub=self.hub, ready_timeout=self.options.ready_timeout or 60.0,
-                                stop_grace=self.options.stop_grace)
-            self.infra_runners[request.kind] = runner
-            self.infra[request.kind] = self.backend.create(request, self.hub.chunk)
+                                stop_grace=self.options.stop_grace,
+                                on_port_conflict=partial(self._infra_port_conflict, kind))
+            self.infra_runners[kind] = runner
+            self.infra_requests[kind] = request
+            self.infra[kind] = self.backend.create(request, self.hub.chunk)
+            self._unused_infra_units.add(kind)
 
     async def _redis_ready(self) -> None:
         """daprd loads its components at start and gives up on a store it cannot reach, so
@@ -220,18 +229,71 @@ class Orchestrator:
         awaited = [r for kind, r in self.infra_runners.items() if kind is InfraKind.REDIS]
         await self._wait_all([r.ready for r in awaited], [r.finished for r in awaited])
 
-    def _infra_unit_factory(self, request: InfraRequest) -> Callable[[], Any]:
-        first = True
-
+    def _infra_unit_factory(self, kind: InfraKind) -> Callable[[], Any]:
         def make() -> Any:
-            nonlocal first
-            if first:  # the unit made while planning; later restarts get a fresh one
-                first = False
-                return self.infra[request.kind].unit
-            service = self.backend.create(request, self.hub.chunk)
-            self.infra[request.kind] = service
+            if kind in self._unused_infra_units:  # the unit made while planning (or moving ports)
+                self._unused_infra_units.discard(kind)
+                return self.infra[kind].unit
+            service = self.backend.create(self.infra_requests[kind], self.hub.chunk)
+            self.infra[kind] = service
             return service.unit
         return make
+
+    def _infra_port_conflict(self, kind: InfraKind, runner: UnitRunner) -> bool:
+        """An auto port of Redis, placement or the scheduler was taken between aura's choice
+        and the bind: new ports for that unit, and every sidecar and component pointed at it."""
+        if not self._may_move_ports(runner):
+            return False
+        request = self.infra_requests[kind]
+        settings = getattr(self.ws.spec.infra, kind.value)
+
+        def fresh(key: str, port: int, explicit: bool = False) -> int:
+            if explicit:
+                return port
+            self.saved_ports[key] = moved = self.allocator.allocate()
+            return moved
+
+        old = request.ports
+        ports = InfraPorts(
+            fresh(f"infra.{kind.value}", old.main, isinstance(settings.port, int)),
+            None if old.healthz is None else fresh(f"infra.{kind.value}.healthz", old.healthz),
+            None if old.metrics is None else fresh(f"infra.{kind.value}.metrics", old.metrics),
+            {name: fresh(f"infra.{kind.value}.{name}", port) for name, port in old.extra.items()})
+        self.infra_requests[kind] = replace(request, ports=ports)
+        self.infra[kind] = self.backend.create(self.infra_requests[kind], self.hub.chunk)
+        self._unused_infra_units.add(kind)
+        if kind is InfraKind.SCHEDULER:
+            reset_scheduler_data(self.ws.state_dir)  # its etcd data names the old peer port
+        self._save_ports()
+        self._replan_for_new_infra()
+        return True
+
+    def _may_move_ports(self, runner: UnitRunner) -> bool:
+        """A few moves per unit: a port that stays taken (an explicit one, say) is a crash
+        like any other, counted by the restart policy, not a loop of moves."""
+        moves = self._port_moves.get(runner.ref, 0)
+        if moves >= MAX_PORT_MOVES:
+            return False
+        self._port_moves[runner.ref] = moves + 1
+        return True
+
+    def _make_context(self) -> RunContext:
+        """Infra endpoints and rendered components as every service plan sees them."""
+        shared, per_service = prepare_resources(self.ws, self.endpoints())
+        return RunContext(daprd=self.runtime.daprd, infra=self.endpoints(), resources=shared,
+                          service_resources=per_service, api_token=self.api_token)
+
+    def _replan_for_new_infra(self) -> None:
+        """Plans (and components) with the infra's new address; a unit already started with
+        the old one starts again."""
+        self.ctx = self._make_context()
+        for run in self.services.values():
+            before = run.plan
+            run.plan = service_plan(self.ws, run.name, before.ports, self.ctx)
+            for runner, changed in ((run.app, run.plan.app != before.app),
+                                    (run.sidecar, run.plan.sidecar != before.sidecar)):
+                if runner is not None and changed and runner.state in (UnitState.READY, UnitState.STARTING):
+                    self.extra_tasks.append(asyncio.ensure_future(runner.restart("infra moved to new ports")))
 
     def _infra_probe(self, kind: InfraKind) -> Callable[[], Any]:
         return lambda: self.infra[kind].probe()
@@ -346,6 +408,8 @@ class Orchestrator:
 
     def _port_conflict(self, run: ServiceRun, conflicted: UnitRunner) -> bool:
         assert self.ctx is not None
+        if not self._may_move_ports(conflicted):
+            return False
         ports = self._fresh_ports(run.name, run.plan.ports)
         if ports == run.plan.ports:
             return False
@@ -540,9 +604,7 @@ class Orchestrator:
         self.check_explicit_ports()
         self.hub.notice(None, f"starting {self.ws.name}: {len(self.selected)} services, infra via {self.backend_name}")
         self._create_infra()
-        shared, per_service = prepare_resources(self.ws, self.endpoints())
-        self.ctx = RunContext(daprd=self.runtime.daprd, infra=self.endpoints(), resources=shared,
-                              service_resources=per_service, api_token=self.api_token)
+        self.ctx = self._make_context()
         self._build_services()
         self._save_ports()
         for runner in self.infra_runners.values():

@@ -21,7 +21,7 @@ from aura_dev.probes import wait_until
 from aura_dev.supervisor import Action, RestartPolicy, UnitState
 from aura_dev.units import Unit
 
-PORT_TAKEN = re.compile(r"(?i)address already in use")
+PORT_TAKEN = re.compile(r"(?i)address already in use|port is already allocated")  # a process; Docker
 SPAWN_FAILED = 127
 
 
@@ -238,7 +238,9 @@ class UnitRunner:
                 self.hub.notice(self.ref, self._restart_reason)
             return  # aura asked for this exit
         tail = self.hub.last_lines(self.ref, 40)
-        port_taken = self.state is UnitState.STARTING and any(PORT_TAKEN.search(line) for line in tail[-10:])
+        port_taken = self.state is UnitState.STARTING and (
+            any(PORT_TAKEN.search(line) for line in tail[-10:])
+            or (spawn_error is not None and PORT_TAKEN.search(spawn_error) is not None))
         if port_taken and (self._retiring is not None or self.after_change) and self._same_port_retries < 3:
             # The process it replaces (or one just stopped) still held the port: wait for it
             # and start again on the same port, which the sidecar and the user know.

@@ -1,0 +1,104 @@
+"""A port taken between aura's choice and the bind: the unit moves to new ports and
+whatever points at it follows — on the real runtime, with the race forced.
+
+The race cannot be timed from outside (Redis, placement and the scheduler bind within
+milliseconds of being spawned), so the port check is told that a port held by this test
+is free: exactly what happens when another program takes it right after the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aura_dev.orchestrator as orchestrator_module
+from aura_dev.events import EventHub
+from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory
+from aura_dev.ports import can_bind
+from aura_dev.stack import log_store
+from aura_dev.workspace.load import load_workspace
+
+APP = """\
+import http.server, os
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("content-length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
+"""
+
+
+def workspace(root: Path) -> Path:
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "app.py").write_text(APP)
+    (root / "aura.yaml").write_text(textwrap.dedent("""\
+        name: moves
+        infra: {backend: native}
+        services:
+          a: {path: a, command: [python3, app.py], healthCheck: /}
+        """))
+    return root
+
+
+def run_with_taken_saved_port(root: Path, runtime: Any, key: str,
+                              monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[str, Any], int]:
+    """Start the stack with `key`'s saved port held by us but reported free; return
+    (the taken port, the snapshot once the start settled, the exit code)."""
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    taken = blocker.getsockname()[1]
+    run_dir = root / ".aura" / "run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "ports.json").write_text(json.dumps({key: taken}))
+    monkeypatch.setattr(orchestrator_module, "can_bind",
+                        lambda port, host="127.0.0.1": port == taken or can_bind(port, host))
+    ws = load_workspace(root / "aura.yaml")
+    hub = EventHub(log_store(ws))
+    seen: dict[str, Any] = {}
+
+    def started(orch: Orchestrator) -> None:
+        seen.update(orch.snapshot())
+        orch.request_shutdown()
+
+    orch = Orchestrator(ws, runtime, hub, UpOptions(reload=False), backend_factory(runtime), "native")
+    try:
+        code = asyncio.run(asyncio.wait_for(orch.run(on_started=started), 120))
+    finally:
+        hub.store.close()
+        blocker.close()
+    return taken, seen, code
+
+
+def aura_lines(root: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in (root / ".aura" / "logs").rglob("*.log"))
+
+
+@pytest.mark.parametrize("kind", ["placement", "redis", "scheduler"])
+def test_an_infra_port_taken_before_its_bind_moves_it_and_the_sidecars_follow(
+        tmp_path: Path, runtime: Any, redis_server_bin: str, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = workspace(tmp_path / "ws")
+    taken, snap, code = run_with_taken_saved_port(root, runtime, f"infra.{kind}", monkeypatch)
+    assert snap, "the start never settled"
+    moved = snap["units"][kind]["ports"]["main"]
+    assert moved != taken
+    assert snap["units"][kind]["state"] == "ready"
+    # daprd is healthy only once it reached Redis (components), placement and scheduler at
+    # their new addresses.
+    assert snap["services"]["a"]["ready"] and snap["units"]["a·dapr"]["state"] == "ready"
+    assert "its port was taken before it could bind it; retrying on a new port" in aura_lines(root)
+    assert json.loads((root / ".aura" / "run" / "ports.json").read_text())[f"infra.{kind}"] == moved
+    assert code == 0
+
+
+def test_an_app_port_taken_before_its_bind_moves_the_service(tmp_path: Path, runtime: Any, redis_server_bin: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    root = workspace(tmp_path / "ws")
+    taken, snap, _code = run_with_taken_saved_port(root, runtime, "a.app", monkeypatch)
+    assert snap["services"]["a"]["appPort"] != taken and snap["services"]["a"]["ready"]
