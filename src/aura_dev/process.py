@@ -148,13 +148,13 @@ class ProcessUnit:
             start_new_session=True,
         )
         self._transport, self._protocol = transport, protocol
-        _enlarge_pipes(transport)
         pid = transport.get_pid()
         try:
             create_time = psutil.Process(pid).create_time()
         except psutil.Error:
             create_time = time.time()
         self.identity = ProcessIdentity(pid=pid, create_time=create_time, pgid=pid)
+        _enlarge_pipes(transport)
 
     async def wait(self) -> int:
         """Wait for the process to exit; then end what is left of its group and drain output."""
@@ -212,11 +212,13 @@ def _enlarge_pipes(transport: asyncio.SubprocessTransport) -> None:
     for fd in (1, 2):
         pipe = transport.get_pipe_transport(fd)
         handle = pipe.get_extra_info("pipe") if pipe is not None else None
-        if pipe is None or handle is None:
+        if pipe is None or handle is None or pipe.is_closing():
             continue
         try:
             fcntl.fcntl(handle.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
-        except OSError:
+        except (OSError, ValueError):
+            # ValueError: a child that exited at once may have had its pipes read to the
+            # end and closed while asyncio was still connecting them; nothing to enlarge.
             continue
         # asyncio's pipe transport reads at most `max_size` (256 KiB) per wake-up; a whole
         # pipe per read halves the reads and callbacks for a chatty child.  An instance

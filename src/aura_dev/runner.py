@@ -180,9 +180,19 @@ class UnitRunner:
         self.started_at = time.monotonic()
         try:
             await asyncio.shield(unit.start())
-        except (OSError, AuraError) as exc:
-            message = exc.message if isinstance(exc, AuraError) else f"cannot start: {exc}"
+        except Exception as exc:
+            # Anything else is a fault of ours, but it must not end this runner's task: a
+            # unit whose runner died stays "starting" for ever and the start never settles.
+            # Said loudly, stopped if it got as far as a process, and counted as a failed start.
+            if isinstance(exc, AuraError):
+                message = exc.message
+            elif isinstance(exc, OSError):
+                message = f"cannot start: {exc}"
+            else:
+                message = f"cannot start (an error in aura): {type(exc).__name__}: {exc}"
             self.hub.notice(self.ref, message, Level.ERROR)
+            if unit.running:
+                await unit.stop(self.stop_grace)
             await self._after_exit(SPAWN_FAILED, spawn_error=message)
             return
         exit_task = asyncio.ensure_future(unit.wait())

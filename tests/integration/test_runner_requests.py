@@ -100,3 +100,52 @@ def test_shutdown_requested_while_the_process_is_spawned_leaves_nothing(tmp_path
         assert runner.state is UnitState.STOPPED
 
     asyncio.run(scenario())
+
+
+class BrokenStart(ProcessUnit):
+    """A real process, then a fault in aura's own start-up code."""
+
+    async def start(self) -> None:
+        await super().start()
+        raise RuntimeError("a bug after the spawn")
+
+
+def test_a_fault_in_starting_a_unit_is_a_failed_start_not_a_dead_runner(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+        ref = UnitRef("svc", Source.APP)
+        units: list[ProcessUnit] = []
+
+        def make_unit() -> ProcessUnit:
+            units.append(BrokenStart(ref, SLEEPER, env={}, cwd=tmp_path, sink=hub.chunk))
+            return units[-1]
+
+        async def probe() -> bool:
+            return False
+
+        settings = RestartSettings.model_validate({"maxRestarts": 1, "backoff": {"initial": "10ms", "max": "20ms"}})
+        runner = UnitRunner(ref, make_unit=make_unit, probe=probe, policy=RestartPolicy(settings), hub=hub,
+                            ready_timeout=30.0, stop_grace=2.0)
+        runner.launch()
+        await until(lambda: runner.state is UnitState.FAILED)
+        assert runner.task is not None and not runner.task.done()  # still there for a restart request
+        assert len(units) == 2 and all(unit.returncode is not None for unit in units)  # nothing left running
+        await asyncio.wait_for(runner.shutdown(), 10)
+        hub.store.close()
+        stored = "\n".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
+        assert "FAILED: cannot start (an error in aura): RuntimeError: a bug after the spawn" in stored
+
+    asyncio.run(scenario())
+
+
+def test_processes_that_exit_at_once_start_cleanly(tmp_path: Path) -> None:
+    """A child can exit, and asyncio close its pipes, before the spawn returns; enlarging
+    those pipes then failed (7% of starts of /bin/true here), which killed the runner."""
+    async def scenario() -> None:
+        for _ in range(200):
+            unit = ProcessUnit(UnitRef("quick", Source.APP), ["/bin/true"], env={}, cwd=tmp_path,
+                               sink=lambda chunk: None)
+            await unit.start()
+            assert await unit.wait() == 0
+
+    asyncio.run(scenario())
