@@ -159,6 +159,20 @@ class UnitRunner:
                     self.policy.reset()
                     self._request = Request.NONE
                 await self._run_once()
+        except Exception as exc:
+            # A fault of ours (a probe, a callback): this unit is no longer supervised.  Say
+            # so with the traceback, stop its process, and mark it failed, so that nobody
+            # waits for it (a start would never settle on a silently "stopped" unit).
+            import traceback
+
+            trace = "".join(traceback.format_exception(exc)).rstrip().replace("\n", "\n    ")
+            self.hub.notice(self.ref, f"supervision failed (an error in aura; please report it):\n    {trace}",
+                            Level.ERROR)
+            if self.unit is not None and self.unit.running:
+                await self.unit.stop(self.stop_grace)
+            self.policy.state = UnitState.FAILED
+            self.ready.clear()
+            self._set(UnitState.FAILED, f"an error in aura: {type(exc).__name__}: {exc}")
         finally:
             self.ready.clear()
             if self.state is not UnitState.FAILED:

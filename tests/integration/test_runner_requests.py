@@ -149,3 +149,32 @@ def test_processes_that_exit_at_once_start_cleanly(tmp_path: Path) -> None:
             assert await unit.wait() == 0
 
     asyncio.run(scenario())
+
+
+def test_a_fault_in_supervising_a_unit_marks_it_failed_and_stops_its_process(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+        ref = UnitRef("svc", Source.APP)
+        units: list[ProcessUnit] = []
+        states: list[str] = []
+        hub.state_listeners.append(lambda change: states.append(change.state))
+
+        def make_unit() -> ProcessUnit:
+            units.append(ProcessUnit(ref, SLEEPER, env={}, cwd=tmp_path, sink=hub.chunk))
+            return units[-1]
+
+        async def probe() -> bool:
+            raise KeyError("a bug in a probe")
+
+        runner = UnitRunner(ref, make_unit=make_unit, probe=probe,
+                            policy=RestartPolicy(RestartSettings.model_validate({})), hub=hub, ready_timeout=30.0)
+        runner.launch()
+        await until(lambda: runner.finished.is_set())
+        assert states[-1] == "failed" and "KeyError" in runner.detail
+        assert units[0].returncode is not None  # its process did not outlive its supervision
+        await asyncio.wait_for(runner.shutdown(), 10)
+        hub.store.close()
+        stored = "\n".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
+        assert "supervision failed (an error in aura; please report it)" in stored and "a bug in a probe" in stored
+
+    asyncio.run(scenario())
