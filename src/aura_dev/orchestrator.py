@@ -259,6 +259,8 @@ class Orchestrator:
             None if old.healthz is None else fresh(f"infra.{kind.value}.healthz", old.healthz),
             None if old.metrics is None else fresh(f"infra.{kind.value}.metrics", old.metrics),
             {name: fresh(f"infra.{kind.value}.{name}", port) for name, port in old.extra.items()})
+        if ports == old:  # only explicit ports: nothing to move
+            return False
         self.infra_requests[kind] = replace(request, ports=ports)
         self.infra[kind] = self.backend.create(self.infra_requests[kind], self.hub.chunk)
         self._unused_infra_units.add(kind)

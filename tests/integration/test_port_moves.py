@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import aura_dev.orchestrator as orchestrator_module
+from aura_dev.errors import InfraError
 from aura_dev.events import EventHub
 from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory
 from aura_dev.ports import can_bind
@@ -34,25 +35,30 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Hand
 """
 
 
-def workspace(root: Path) -> Path:
+def workspace(root: Path, infra: str = "{backend: native}") -> Path:
     (root / "a").mkdir(parents=True)
     (root / "a" / "app.py").write_text(APP)
-    (root / "aura.yaml").write_text(textwrap.dedent("""\
+    (root / "aura.yaml").write_text(textwrap.dedent(f"""\
         name: moves
-        infra: {backend: native}
+        infra: {infra}
         services:
-          a: {path: a, command: [python3, app.py], healthCheck: /}
+          a: {{path: a, command: [python3, app.py], healthCheck: /}}
         """))
     return root
 
 
-def run_with_taken_saved_port(root: Path, runtime: Any, key: str,
-                              monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[str, Any], int]:
-    """Start the stack with `key`'s saved port held by us but reported free; return
-    (the taken port, the snapshot once the start settled, the exit code)."""
+def held_port() -> socket.socket:
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
+    return blocker
+
+
+def run_with_taken_saved_port(root: Path, runtime: Any, key: str, monkeypatch: pytest.MonkeyPatch,
+                              blocker: socket.socket | None = None) -> tuple[int, dict[str, Any], int]:
+    """Start the stack with `key`'s saved port held by us but reported free; return
+    (the taken port, the snapshot once the start settled, the exit code)."""
+    blocker = blocker or held_port()
     taken = blocker.getsockname()[1]
     run_dir = root / ".aura" / "run"
     run_dir.mkdir(parents=True)
@@ -102,3 +108,16 @@ def test_an_app_port_taken_before_its_bind_moves_the_service(tmp_path: Path, run
     root = workspace(tmp_path / "ws")
     taken, snap, _code = run_with_taken_saved_port(root, runtime, "a.app", monkeypatch)
     assert snap["services"]["a"]["appPort"] != taken and snap["services"]["a"]["ready"]
+
+
+def test_an_explicit_infra_port_taken_before_its_bind_is_not_moved(tmp_path: Path, runtime: Any,
+                                                                   redis_server_bin: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = held_port()
+    port = blocker.getsockname()[1]
+    root = workspace(tmp_path / "ws", infra=f"{{backend: native, redis: {{port: {port}}}}}")
+    with pytest.raises(InfraError, match="infrastructure failed to start"):
+        run_with_taken_saved_port(root, runtime, "infra.redis", monkeypatch, blocker)
+    logged = aura_lines(root)
+    assert "retrying on a new port" not in logged  # the user asked for that port: it stays
+    assert "FAILED: crashed" in logged  # counted by the restart policy, not moved in a loop
