@@ -25,10 +25,10 @@ from aura_dev.logs.store import owners, segments
 from aura_dev.logs.style import compact_runtime_line
 
 BLOCK = 4 << 20
-# Every line that level_of() / compact_runtime_line() rates warn or error contains one of these.
 # What makes a --grep pattern more than a literal phrase (re.escape also escapes spaces,
 # dashes and '#', which are literal in a pattern compiled without VERBOSE).
 REGEX_SPECIALS = frozenset(b".^$*+?{}[]\\|()")
+# Every line that level_of() / compact_runtime_line() rates warn or error contains one of these.
 LEVEL_KEYWORDS = (b"warn", b"err", b"fatal", b"panic", b"crit", b"exception", b"traceback")
 
 
