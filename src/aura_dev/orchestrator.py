@@ -461,7 +461,7 @@ class Orchestrator:
             if run.is_ready():
                 continue
             states = {r.state for r in run.runners()}
-            if states & {UnitState.FAILED, UnitState.EXITED} or any(_ended(r) for r in run.runners()):
+            if states & {UnitState.FAILED, UnitState.EXITED}:
                 continue
             blocked_by_failure = any(self._is_down(d) for d in closure(self.ws.depends_on(), [run.name]) - {run.name})
             if not blocked_by_failure:
@@ -470,8 +470,7 @@ class Orchestrator:
 
     def _is_down(self, name: str) -> bool:
         run = self.services.get(name)
-        return run is not None and any(r.state in (UnitState.FAILED, UnitState.EXITED) or _ended(r)
-                                       for r in run.runners())
+        return run is not None and any(r.state in (UnitState.FAILED, UnitState.EXITED) for r in run.runners())
 
     def snapshot(self) -> dict[str, Any]:
         def runner_record(runner: UnitRunner, **extra: Any) -> dict[str, Any]:
@@ -703,12 +702,6 @@ class Orchestrator:
                             Level.WARN)
         reset_scheduler_data(self.ws.state_dir)
         runstate.clear_state(self.ws.state_dir)
-
-
-def _ended(runner: UnitRunner) -> bool:
-    """The runner's task is over (it only ends on shutdown, or by a fault): the unit will
-    not come back by itself, so a start must not wait for it."""
-    return runner.task is not None and runner.task.done()
 
 
 def dump_tasks() -> None:

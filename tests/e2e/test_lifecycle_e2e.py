@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -19,35 +18,9 @@ import pytest
 from aura_dev.runstate import same_process
 from conftest import aura_bin, run_aura
 from support.sockets import listeners
-from support.stack import all_ports, state, wait_for
+from support.stack import all_ports, state, tiny_workspace, wait_for
 
 pytestmark = pytest.mark.e2e
-
-APP = """\
-import http.server, os, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = (os.environ.get("APP_ID", "?") + " " + os.environ.get("GREETING", "hi")).encode()
-        self.send_response(200); self.send_header("content-length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args): pass
-print("listening on", os.environ["APP_PORT"], flush=True)
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
-"""
-
-
-def tiny_workspace(root: Path, services: dict[str, list[str]], extra: str = "") -> Path:
-    """Services that answer GET / with their app id; `services` maps name -> dependsOn."""
-    root.mkdir(parents=True, exist_ok=True)
-    body = ["name: tiny", "infra:", "  backend: native", "services:"]
-    for name, deps in services.items():
-        (root / name).mkdir(exist_ok=True)
-        (root / name / "app.py").write_text(APP)
-        body += [f"  {name}:", f"    path: {name}", "    command: [python3, app.py]", "    healthCheck: /",
-                 f"    dependsOn: {json.dumps(deps)}"]
-    (root / "aura.yaml").write_text("\n".join(body) + "\n" + textwrap.dedent(extra))
-    return root
-
 
 def status(root: Path) -> dict[str, Any]:
     done = run_aura("dev", "status", "--json", "-w", str(root))

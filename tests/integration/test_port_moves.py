@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +23,11 @@ from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory
 from aura_dev.ports import can_bind
 from aura_dev.stack import log_store
 from aura_dev.workspace.load import load_workspace
-
-APP = """\
-import http.server, os
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200); self.send_header("content-length", "2"); self.end_headers(); self.wfile.write(b"ok")
-    def log_message(self, *args): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
-"""
+from support.stack import tiny_workspace
 
 
 def workspace(root: Path, infra: str = "{backend: native}") -> Path:
-    (root / "a").mkdir(parents=True)
-    (root / "a" / "app.py").write_text(APP)
-    (root / "aura.yaml").write_text(textwrap.dedent(f"""\
-        name: moves
-        infra: {infra}
-        services:
-          a: {{path: a, command: [python3, app.py], healthCheck: /}}
-        """))
-    return root
+    return tiny_workspace(root, {"a": []}, infra=infra)
 
 
 def held_port() -> socket.socket:

@@ -35,9 +35,19 @@ class GatedUnit(ProcessUnit):
         await super().start()
 
 
+def new_hub(tmp_path: Path) -> EventHub:
+    return EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+
+
+def stored_text(hub: EventHub, tmp_path: Path) -> str:
+    """Everything the runner wrote to the log store (its notices included)."""
+    hub.store.close()
+    return "\n".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
+
+
 def make_runner(tmp_path: Path, units: list[ProcessUnit], gates: list[asyncio.Event],
                 ready: list[bool]) -> UnitRunner:
-    hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+    hub = new_hub(tmp_path)
     ref = UnitRef("svc", Source.APP)
 
     def make_unit() -> ProcessUnit:
@@ -112,7 +122,7 @@ class BrokenStart(ProcessUnit):
 
 def test_a_fault_in_starting_a_unit_is_a_failed_start_not_a_dead_runner(tmp_path: Path) -> None:
     async def scenario() -> None:
-        hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+        hub = new_hub(tmp_path)
         ref = UnitRef("svc", Source.APP)
         units: list[ProcessUnit] = []
 
@@ -131,8 +141,7 @@ def test_a_fault_in_starting_a_unit_is_a_failed_start_not_a_dead_runner(tmp_path
         assert runner.task is not None and not runner.task.done()  # still there for a restart request
         assert len(units) == 2 and all(unit.returncode is not None for unit in units)  # nothing left running
         await asyncio.wait_for(runner.shutdown(), 10)
-        hub.store.close()
-        stored = "\n".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
+        stored = stored_text(hub, tmp_path)
         assert "FAILED: cannot start (an error in aura): RuntimeError: a bug after the spawn" in stored
 
     asyncio.run(scenario())
@@ -153,7 +162,7 @@ def test_processes_that_exit_at_once_start_cleanly(tmp_path: Path) -> None:
 
 def test_a_fault_in_supervising_a_unit_marks_it_failed_and_stops_its_process(tmp_path: Path) -> None:
     async def scenario() -> None:
-        hub = EventHub(LogStore(tmp_path / "logs", max_file_size=1 << 20, max_total_size=1 << 24))
+        hub = new_hub(tmp_path)
         ref = UnitRef("svc", Source.APP)
         units: list[ProcessUnit] = []
         states: list[str] = []
@@ -173,8 +182,7 @@ def test_a_fault_in_supervising_a_unit_marks_it_failed_and_stops_its_process(tmp
         assert states[-1] == "failed" and "KeyError" in runner.detail
         assert units[0].returncode is not None  # its process did not outlive its supervision
         await asyncio.wait_for(runner.shutdown(), 10)
-        hub.store.close()
-        stored = "\n".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
+        stored = stored_text(hub, tmp_path)
         assert "supervision failed (an error in aura; please report it)" in stored and "a bug in a probe" in stored
 
     asyncio.run(scenario())

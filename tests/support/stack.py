@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -113,3 +114,30 @@ def alive(pids: list[int]) -> list[int]:
         except psutil.Error:
             pass
     return result
+
+
+TINY_APP = """\
+import http.server, os, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (os.environ.get("APP_ID", "?") + " " + os.environ.get("GREETING", "hi")).encode()
+        self.send_response(200); self.send_header("content-length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+print("listening on", os.environ["APP_PORT"], flush=True)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Handler).serve_forever()
+"""
+
+
+def tiny_workspace(root: Path, services: dict[str, list[str]], extra: str = "",
+                   infra: str = "{backend: native}") -> Path:
+    """Services that answer GET / with their app id; `services` maps name -> dependsOn."""
+    root.mkdir(parents=True, exist_ok=True)
+    body = ["name: tiny", f"infra: {infra}", "services:"]
+    for name, deps in services.items():
+        (root / name).mkdir(exist_ok=True)
+        (root / name / "app.py").write_text(TINY_APP)
+        body += [f"  {name}:", f"    path: {name}", "    command: [python3, app.py]", "    healthCheck: /",
+                 f"    dependsOn: {json.dumps(deps)}"]
+    (root / "aura.yaml").write_text("\n".join(body) + "\n" + textwrap.dedent(extra))
+    return root
