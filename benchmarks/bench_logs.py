@@ -51,11 +51,11 @@ WRITER = textwrap.dedent("""\
 PIPELINE_ONLY = textwrap.dedent("""\
     import asyncio, os, sys
     from pathlib import Path
-    from aura_dev.events import EventHub
+    from aura_dev.engine.events import EventHub
     from aura_dev.logs.record import Source, UnitRef
     from aura_dev.logs.render import ConsoleRenderer
     from aura_dev.logs.store import LogStore
-    from aura_dev.process import ProcessUnit
+    from aura_dev.units.process import ProcessUnit
 
     async def main(work, services, lines):
         store = LogStore(work / "pipeline" / "logs", max_file_size=16 << 20, max_total_size=16 << 30)

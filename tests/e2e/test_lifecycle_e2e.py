@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aura_dev.runstate import same_process
+from aura_dev.engine.runstate import same_process
 from conftest import aura_bin, run_aura
 from support.sockets import listeners
 from support.stack import all_ports, state, tiny_workspace, wait_for

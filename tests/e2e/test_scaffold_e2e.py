@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from aura_dev.runstate import same_process
+from aura_dev.engine.runstate import same_process
 from conftest import require, run_aura
 from support.sockets import listeners
 from support.stack import SAMPLE, all_ports, copy_workspace, http, state, wait_for

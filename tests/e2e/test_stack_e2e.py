@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aura_dev.runstate import same_process
+from aura_dev.engine.runstate import same_process
 from conftest import require, run_aura
 from support.sockets import listeners, non_loopback
 from support.stack import SAMPLE, all_ports, copy_workspace, http, state, unit_pids, use_backend, wait_for

@@ -14,8 +14,8 @@ from aura_dev.infra.base import InfraKind, InfraPorts, InfraRequest, InfraServic
 from aura_dev.infra.docker import LABEL_WORKSPACE, DockerBackend
 from aura_dev.infra.native import NativeBackend
 from aura_dev.logs.record import LogChunk
-from aura_dev.ports import PortAllocator
-from aura_dev.probes import http_status, redis_ping, wait_until
+from aura_dev.net import PortAllocator
+from aura_dev.units.probes import http_status, redis_ping, wait_until
 from support.sockets import alive, listeners, listeners_of, non_loopback
 
 pytestmark = pytest.mark.integration

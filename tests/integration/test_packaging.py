@@ -30,7 +30,7 @@ def test_the_wheel_ships_templates_and_runs_without_the_source_tree(tmp_path: Pa
     deps = [p for p in sys.path if p.endswith("site-packages")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), *deps]), PYTHONNOUSERSITE="1")
     probe = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path[:0] = __import__('os').environ['PYTHONPATH'].split(':');"
-                            "import aura_dev, aura_dev.scaffold as s; print(aura_dev.__file__); print(s.templates_root())"],
+                            "import aura_dev, aura_dev.scaffold.service as s; print(aura_dev.__file__); print(s.templates_root())"],
                            capture_output=True, text=True, env=env, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     module, templates = probe.stdout.split()

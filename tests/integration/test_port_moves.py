@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-import aura_dev.orchestrator as orchestrator_module
+import aura_dev.engine.orchestrator as orchestrator_module
 from aura_dev.errors import InfraError
-from aura_dev.events import EventHub
-from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory
-from aura_dev.ports import can_bind
-from aura_dev.stack import log_store
+from aura_dev.engine.events import EventHub
+from aura_dev.engine.orchestrator import Orchestrator, UpOptions, backend_factory
+from aura_dev.net import can_bind
+from aura_dev.engine.session import log_store
 from aura_dev.workspace.load import load_workspace
 from support.stack import tiny_workspace
 

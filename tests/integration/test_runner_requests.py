@@ -12,12 +12,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from aura_dev.events import EventHub
+from aura_dev.engine.events import EventHub
 from aura_dev.logs.record import Source, UnitRef
 from aura_dev.logs.store import LogStore
-from aura_dev.process import ProcessUnit
-from aura_dev.runner import UnitRunner
-from aura_dev.supervisor import RestartPolicy, UnitState
+from aura_dev.units.process import ProcessUnit
+from aura_dev.engine.runner import UnitRunner
+from aura_dev.engine.unit_state import RestartPolicy, UnitState
 from aura_dev.workspace.model import RestartSettings
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]

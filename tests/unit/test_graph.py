@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aura_dev.graph import DependencyCycle, closure, dependency_waves, dependents, stop_order
+from aura_dev.workspace.graph import DependencyCycle, closure, dependency_waves, dependents, stop_order
 
 names = st.sampled_from([f"s{i}" for i in range(8)])
 

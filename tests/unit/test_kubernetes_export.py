@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from aura_dev.errors import UserError
-from aura_dev.interop.kubernetes import KubernetesExport, export_workspace
+from aura_dev.interop.kubernetes.export import KubernetesExport, export_workspace
 from aura_dev.workspace.load import load_workspace
 from conftest import require
 from support.kubeapi import dapr_module_dir

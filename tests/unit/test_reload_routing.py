@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from aura_dev.reload import ServiceWatch, matches, route
+from aura_dev.watch.routing import ServiceWatch, matches, route
 
 ROOT = Path("/ws")
 SERVICE = ServiceWatch("api", ROOT / "services" / "api", watch=(), ignore=("fixtures/**", "*.csv"))
@@ -45,7 +45,7 @@ def test_route_sends_each_path_to_its_owner() -> None:
 def test_coalescer_one_restart_per_save_and_storms_waited_out() -> None:
     import asyncio
 
-    from aura_dev.reload import Coalescer
+    from aura_dev.watch.routing import Coalescer
 
     async def scenario() -> list[list[str]]:
         restarts: list[list[str]] = []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from aura_dev.components import DEFAULT_PUBSUB, DEFAULT_STATESTORE
-from aura_dev.scaffold_components import HEADER, component_text
+from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE
+from aura_dev.scaffold.components import HEADER, component_text
 from conftest import run_aura
 
 WORKSPACE = """\

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aura_dev.scaffold import LANGUAGES, NOT_TEMPLATES, render_template, service_context
+from aura_dev.scaffold.service import LANGUAGES, NOT_TEMPLATES, render_template, service_context
 from conftest import IN_CI, REPO
 
 GOLDEN = REPO / "tests" / "golden"

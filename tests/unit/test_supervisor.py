@@ -1,4 +1,4 @@
-from aura_dev.supervisor import Action, RestartPolicy, UnitState
+from aura_dev.engine.unit_state import Action, RestartPolicy, UnitState
 from aura_dev.workspace.model import RestartSettings
 
 

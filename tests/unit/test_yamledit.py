@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from aura_dev.yamledit import YamlEditError, add_entry, flow_list
+from aura_dev.scaffold.yamledit import YamlEditError, add_entry, flow_list
 from conftest import REPO
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Protocol
 
 from aura_dev.logs.record import Source, UnitRef
-from aura_dev.process import OutputSink
-from aura_dev.units import Unit
+from aura_dev.units.process import OutputSink
+from aura_dev.units.base import Unit
 
 
 class InfraKind(str, Enum):

@@ -18,9 +18,9 @@ from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
-from aura_dev.ports import LOOPBACK
-from aura_dev.probes import http_status, redis_ping
-from aura_dev.process import OutputSink
+from aura_dev.net import LOOPBACK
+from aura_dev.units.probes import http_status, redis_ping
+from aura_dev.units.process import OutputSink
 
 LABEL_WORKSPACE = "dev.aura.workspace"
 LABEL_UNIT = "dev.aura.unit"

@@ -9,9 +9,9 @@ from functools import partial
 
 from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
-from aura_dev.ports import LOOPBACK
-from aura_dev.probes import http_status, redis_ping
-from aura_dev.process import OutputSink, ProcessUnit
+from aura_dev.net import LOOPBACK
+from aura_dev.units.probes import http_status, redis_ping
+from aura_dev.units.process import OutputSink, ProcessUnit
 from aura_dev.runtime import RuntimeInstall
 
 

@@ -16,7 +16,7 @@ from aura_dev.interop.dapr_run_file import App, Findings, RunTemplate, Section, 
 from aura_dev.interop.workspace_file import render_workspace
 from aura_dev.workspace.model import LogLevel
 from aura_dev.workspace.problems import Problem, dotted
-from aura_dev.yamlsource import KeyPath, SourceDocument
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
 
 LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warn", "error", "fatal", "panic")
 # Dapr accepts all of these; aura talks http or grpc to apps, so the others map to the nearest.

@@ -29,7 +29,7 @@ from typing import Any
 from aura_dev.errors import UserError, WorkspaceInvalid
 from aura_dev.workspace.checks import app_id_problem
 from aura_dev.workspace.problems import Problem, did_you_mean, dotted
-from aura_dev.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, parse_yaml
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, parse_yaml
 
 RUN_FILE = "dapr.yaml"
 DAPR_DIR = ".dapr"

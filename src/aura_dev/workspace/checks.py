@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from aura_dev.graph import DependencyCycle, dependency_waves
+from aura_dev.workspace.graph import DependencyCycle, dependency_waves
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.placeholders import (
     NEEDS_APP_PORT, NEEDS_REDIS, NEEDS_SIDECAR, PLACEHOLDERS, PlaceholderSyntaxError, placeholders_in,
 )
 from aura_dev.workspace.problems import Problem, did_you_mean
-from aura_dev.yamlsource import KeyPath, SourceDocument
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")

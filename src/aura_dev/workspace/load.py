@@ -15,7 +15,7 @@ from aura_dev.errors import WorkspaceInvalid, WorkspaceNotFound
 from aura_dev.workspace.locate import AtWorkspaceFile
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.problems import Problem, did_you_mean
-from aura_dev.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
 
 
 @dataclass(frozen=True)

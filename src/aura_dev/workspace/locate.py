@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aura_dev.errors import WorkspaceNotFound
-from aura_dev.yamlsource import YamlSyntaxError, load_yaml_file
+from aura_dev.workspace.yamlsource import YamlSyntaxError, load_yaml_file
 
 WORKSPACE_FILE = "aura.yaml"
 STATE_DIR = ".aura"

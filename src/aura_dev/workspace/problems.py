@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aura_dev.yamlsource import KeyPath, Location
+from aura_dev.workspace.yamlsource import KeyPath, Location
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from aura_dev import console as ui
+from aura_dev.cli import console as ui
 from aura_dev.errors import UnknownService, UserError
 from aura_dev.logs.query import Follower, LogFilter, query, selected_owners
 from aura_dev.logs.record import Source, parse_level

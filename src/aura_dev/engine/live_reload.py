@@ -9,16 +9,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aura_dev.components import prepare_resources, resource_sources
+from aura_dev.plan.resources import prepare_resources, resource_sources
 from aura_dev.errors import WorkspaceInvalid
-from aura_dev.graph import closure, dependency_waves
+from aura_dev.workspace.graph import closure, dependency_waves
 from aura_dev.logs.record import Level
-from aura_dev.plan import RunContext, service_plan
-from aura_dev.reload import Coalescer, ServiceWatch, route, watch
+from aura_dev.plan.service import RunContext, service_plan
+from aura_dev.watch.routing import Coalescer, ServiceWatch, route, watch
 from aura_dev.workspace.load import load_workspace
 
 if TYPE_CHECKING:
-    from aura_dev.orchestrator import Orchestrator, ServiceRun
+    from aura_dev.engine.orchestrator import Orchestrator, ServiceRun
 
 
 class LiveReload:

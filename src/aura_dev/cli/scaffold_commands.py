@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from aura_dev import console as ui
-from aura_dev.console import escape
+from aura_dev.cli import console as ui
+from aura_dev.cli.console import escape
 from aura_dev.errors import AuraError, WorkspaceNotFound
 
 if TYPE_CHECKING:
-    from aura_dev.scaffold import ServiceCreated
+    from aura_dev.scaffold.service import ServiceCreated
     from aura_dev.workspace.load import Workspace
 
 WorkspaceOption = Annotated[
@@ -43,7 +43,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
         workspace: WorkspaceOption = None,
     ) -> None:
         """A new service from a template, registered in aura.yaml: `aura dev up` runs it with its sidecar."""
-        from aura_dev import scaffold
+        from aura_dev.scaffold import service as scaffold
         from aura_dev.workspace.locate import STATE_DIR
         from aura_dev.workspace.resolved import ensure_schema_file
 
@@ -75,7 +75,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
         workspace: WorkspaceOption = None,
     ) -> None:
         """A Dapr component for the workspace's Redis, in its resources folder."""
-        from aura_dev.scaffold_components import COMPONENTS_FOLDER, new_component
+        from aura_dev.scaffold.components import COMPONENTS_FOLDER, new_component
 
         ws = load(workspace)
         created = new_component(ws, kind.lower(), name)
@@ -119,7 +119,7 @@ def _report_next(created: ServiceCreated, *, installed: bool) -> None:
 
 def _running_hint(root: Path) -> str | None:
     """What to do about a stack that runs this workspace now, if one does."""
-    from aura_dev import runstate
+    from aura_dev.engine import runstate
     from aura_dev.workspace.locate import STATE_DIR
 
     if not runstate.supervisor_running(root / STATE_DIR):

@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from aura_dev.components import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES, render_text
+from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES, render_text
 from aura_dev.errors import UserError
 from aura_dev.infra.base import InfraKind
 from aura_dev.infra.docker import default_image
-from aura_dev.plan import read_env_file
+from aura_dev.plan.service import read_env_file
 from aura_dev.workspace.checks import DNS_LABEL
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import HealthCheck, Service

@@ -18,22 +18,22 @@ from typing import Any
 
 import psutil
 
-from aura_dev import runstate
-from aura_dev.components import prepare_resources
-from aura_dev.control import serve
+from aura_dev.engine import runstate
+from aura_dev.plan.resources import prepare_resources
+from aura_dev.engine.control import serve
 from aura_dev.errors import InfraError, PortInUse, UnknownService
-from aura_dev.events import EventHub, StateChange
-from aura_dev.graph import closure, dependency_waves
+from aura_dev.engine.events import EventHub, StateChange
+from aura_dev.workspace.graph import closure, dependency_waves
 from aura_dev.infra.base import InfraBackend, InfraKind, InfraPorts, InfraRequest, InfraService, ports_needed
 from aura_dev.logs.record import Level, Source, UnitRef
-from aura_dev.plan import InfraEndpoints, RunContext, ServicePlan, ServicePorts, SidecarPorts, service_plan
-from aura_dev.ports import LOOPBACK, PortAllocator, can_bind, port_holder
-from aura_dev.probes import http_request, http_status, tcp_open
-from aura_dev.process import ProcessUnit
-from aura_dev.live_reload import LiveReload
-from aura_dev.runner import UnitRunner
+from aura_dev.plan.service import InfraEndpoints, RunContext, ServicePlan, ServicePorts, SidecarPorts, service_plan
+from aura_dev.net import LOOPBACK, PortAllocator, can_bind, port_holder
+from aura_dev.units.probes import http_request, http_status, tcp_open
+from aura_dev.units.process import ProcessUnit
+from aura_dev.engine.live_reload import LiveReload
+from aura_dev.engine.runner import UnitRunner
 from aura_dev.runtime import RuntimeInstall
-from aura_dev.supervisor import RestartPolicy, UnitState
+from aura_dev.engine.unit_state import RestartPolicy, UnitState
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import RestartSettings
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aura_dev.ports import LOOPBACK
+from aura_dev.net import LOOPBACK
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import HealthCheck, ReloadSettings, RestartSettings
 from aura_dev.workspace.placeholders import resolve

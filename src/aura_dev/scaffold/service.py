@@ -33,7 +33,7 @@ from aura_dev.workspace.locate import STATE_DIR, WORKSPACE_FILE
 from aura_dev.workspace.model import Service
 from aura_dev.workspace.problems import did_you_mean
 from aura_dev.workspace.resolved import SCHEMA_COMMENT_PREFIX, SCHEMA_FILE
-from aura_dev.yamledit import YamlEditError, add_entry, flow_list
+from aura_dev.scaffold.yamledit import YamlEditError, add_entry, flow_list
 
 TEMPLATE_SUFFIX = ".j2"
 # Relative to the workspace file: editors find the schema `aura` keeps current under .aura/.
@@ -91,8 +91,8 @@ class ServiceCreated:
 
 def templates_root() -> Path:
     """The templates: packaged beside this module in a wheel, else the repository's folder."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent.parent / "templates"):
+    package = Path(__file__).resolve().parents[1]  # aura_dev/
+    for candidate in (package / "templates", package.parents[1] / "templates"):
         if candidate.is_dir():
             return candidate
     raise AuraError("aura's service templates are missing", hint="reinstall aura-dev")

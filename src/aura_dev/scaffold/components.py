@@ -18,13 +18,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from aura_dev.components import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES
+from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES
 from aura_dev.errors import ScaffoldRefused
-from aura_dev.scaffold import commit_workspace_file, stage_workspace_file, staging_folder, validate, write_new_file
+from aura_dev.scaffold.service import commit_workspace_file, stage_workspace_file, staging_folder, validate, write_new_file
 from aura_dev.workspace.checks import DNS_LABEL
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.problems import did_you_mean
-from aura_dev.yamledit import YamlEditError, add_entry, flow_list
+from aura_dev.scaffold.yamledit import YamlEditError, add_entry, flow_list
 
 COMPONENT_KINDS: dict[str, str] = {"statestore": DEFAULT_STATESTORE, "pubsub": DEFAULT_PUBSUB}
 COMPONENTS_FOLDER = "components"

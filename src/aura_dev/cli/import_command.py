@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from aura_dev import console as ui
-from aura_dev.console import escape
+from aura_dev.cli import console as ui
+from aura_dev.cli.console import escape
 
 RunFileArgument = Annotated[
     Path, typer.Argument(metavar="RUN_FILE", help="The run template (dapr.yaml), or the folder that holds it",

@@ -9,16 +9,16 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from aura_dev import console as ui
-from aura_dev import runstate
-from aura_dev.control import request
+from aura_dev.cli import console as ui
+from aura_dev.engine import runstate
+from aura_dev.engine.control import request
 from aura_dev.errors import AlreadyRunning, NotRunning, StartupError
-from aura_dev.events import AURA_UNIT, EventHub
+from aura_dev.engine.events import AURA_UNIT, EventHub
 from aura_dev.logs.console_sink import ConsoleSink
 from aura_dev.logs.record import Level
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.logs.store import LogStore
-from aura_dev.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
+from aura_dev.engine.orchestrator import Orchestrator, UpOptions, backend_factory, reset_scheduler_data, resolve_backend
 from aura_dev.runtime import RuntimeInstall, require_runtime
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.locate import WorkspaceRef
@@ -26,7 +26,7 @@ from aura_dev.workspace.locate import WorkspaceRef
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from aura_dev.progress import StartupView
+    from aura_dev.cli.progress import StartupView
 
 
 def log_store(ws: Workspace) -> LogStore:
@@ -62,7 +62,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     colour = is_tty and not ui.colour_disabled()
     view: StartupView | None = None
     if is_tty:  # the live table; rich is imported only here and once the stack is up
-        from aura_dev.progress import StartupView
+        from aura_dev.cli.progress import StartupView
 
         view = StartupView(ui.out, live=True)
     running: list[tuple[Orchestrator, asyncio.AbstractEventLoop]] = []
@@ -96,7 +96,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     began = time.monotonic()
 
     def started(orch: Orchestrator) -> None:
-        from aura_dev.progress import summary
+        from aura_dev.cli.progress import summary
 
         if view is not None:
             view.close()
@@ -196,7 +196,7 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
                     console.print(f"starting in the background: {progress} ({time.monotonic() - began:.1f} s)")
                     shown = progress
             time.sleep(0.02)
-    from aura_dev.progress import summary
+    from aura_dev.cli.progress import summary
 
     summary(ui.out, state, time.monotonic() - began)
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from aura_dev import console as ui
-from aura_dev.console import escape
+from aura_dev.cli import console as ui
+from aura_dev.cli.console import escape
 
 if TYPE_CHECKING:
-    from aura_dev.deploy import DeployReport
+    from aura_dev.interop.kubernetes.deploy import DeployReport
     from aura_dev.workspace.load import Workspace
 
 WorkspaceOption = Annotated[
@@ -34,7 +34,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
             show_default=False)] = None,
     ) -> None:
         """Write the workspace as a kustomize-ready folder of Kubernetes manifests for a Dapr cluster."""
-        from aura_dev.interop.kubernetes import export_workspace, write_folder
+        from aura_dev.interop.kubernetes.export import export_workspace, write_folder
 
         ws = load(workspace)
         result = export_workspace(ws)
@@ -60,7 +60,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
             "--prune", help="Delete the workspace's objects that aura.yaml no longer lists")] = False,
     ) -> None:
         """Apply the workspace to the cluster of your kubeconfig (server-side apply, field manager aura)."""
-        from aura_dev.deploy import deploy
+        from aura_dev.interop.kubernetes.deploy import deploy
 
         ws = load(workspace)
         report = deploy(ws, context=context, namespace=namespace, dry_run=dry_run, diff=diff, prune=prune)
@@ -86,7 +86,7 @@ def _warn(warnings: tuple[str, ...]) -> None:
 def _print_report(report: DeployReport, *, show_diff: bool) -> None:
     from rich.table import Table
 
-    from aura_dev.deploy import Action
+    from aura_dev.interop.kubernetes.deploy import Action
 
     would = "would be " if report.dry_run else ""
     table = Table(box=None, padding=(0, 2), header_style="dim")

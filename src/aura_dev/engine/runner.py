@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 
 from aura_dev.errors import AuraError
-from aura_dev.events import EventHub, StateChange
+from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.logs.record import Level, UnitRef
-from aura_dev.probes import wait_until
-from aura_dev.supervisor import Action, RestartPolicy, UnitState
-from aura_dev.units import Unit
+from aura_dev.units.probes import wait_until
+from aura_dev.engine.unit_state import Action, RestartPolicy, UnitState
+from aura_dev.units.base import Unit
 
 PORT_TAKEN = re.compile(r"(?i)address already in use|port is already allocated")  # a process; Docker
 SPAWN_FAILED = 127

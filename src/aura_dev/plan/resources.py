@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from aura_dev.plan import InfraEndpoints
+from aura_dev.plan.service import InfraEndpoints
 from aura_dev.workspace.load import Workspace
 
 RESOURCE_SUFFIXES = {".yaml", ".yml", ".json"}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from aura_dev import __version__
-from aura_dev import console as ui
+from aura_dev.cli import console as ui
 from aura_dev.errors import AuraError
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def doctor(
     as_json: JsonOption = False,
 ) -> None:
     """Check this machine: runtime, Docker, redis-server, go, default ports."""
-    from aura_dev.doctor import Status, run_checks
+    from aura_dev.cli.doctor import Status, run_checks
     from aura_dev.runtime import DEFAULT_RUNTIME_VERSION
 
     checks = run_checks(runtime_version or DEFAULT_RUNTIME_VERSION)
@@ -170,8 +170,8 @@ def up(
     ready_timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds a unit may take to be ready")] = None,
 ) -> None:
     """Start the stack: infra, then each service's sidecar and app, in dependency order."""
-    from aura_dev import stack
-    from aura_dev.orchestrator import UpOptions
+    from aura_dev.engine import session as stack
+    from aura_dev.engine.orchestrator import UpOptions
 
     if backend is not None and backend not in ("auto", "docker", "native"):
         raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
@@ -186,7 +186,7 @@ def up(
 @dev.command()
 def down(workspace: WorkspaceOption = None) -> None:
     """Stop the running stack (from any terminal); clean up after a killed one."""
-    from aura_dev import stack
+    from aura_dev.engine import session as stack
 
     ws = locate(workspace)
     seconds, cleaned = stack.bring_down(ws)
@@ -198,7 +198,7 @@ def down(workspace: WorkspaceOption = None) -> None:
 @dev.command()
 def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """Every unit: state, pid, ports, restarts, uptime."""
-    from aura_dev import stack
+    from aura_dev.engine import session as stack
 
     data = stack.status(locate(workspace))
     if as_json:
@@ -208,7 +208,7 @@ def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> No
 
 
 def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, sidecar_only: bool) -> None:
-    from aura_dev import stack
+    from aura_dev.engine import session as stack
 
     which = "app" if app_only else "sidecar" if sidecar_only else "all"
     reply = stack.control(locate(workspace), op, services, which)
@@ -258,7 +258,7 @@ def logs(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours")] = False,
 ) -> None:
     """Read, filter and follow the logs of every unit (works while running and after)."""
-    from aura_dev.logs import cli_view
+    from aura_dev.cli import logs_command as cli_view
 
     ws = locate(workspace)
     code = cli_view.run(ws, services=list(services or []), follow=follow, tail=tail, since=since,
@@ -271,7 +271,7 @@ def logs(
 def _register_feature_commands() -> None:
     import importlib
 
-    for module in ("aura_dev.cli_import", "aura_dev.cli_scaffold", "aura_dev.cli_kubernetes"):
+    for module in ("aura_dev.cli.import_command", "aura_dev.cli.scaffold_commands", "aura_dev.cli.kubernetes_commands"):
         try:
             feature = importlib.import_module(module)
         except ModuleNotFoundError as exc:
