@@ -32,7 +32,8 @@ from pathlib import Path
 from _common import REPO, aura, machine, median, percentile, save, table, wait_until
 
 sys.path.insert(0, str(REPO / "src"))
-from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, require_runtime  # noqa: E402
+from aura_dev.runtime import require_runtime  # noqa: E402
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION  # noqa: E402
 
 PORTS = {"app": 25500, "http": 25501, "grpc": 25502, "internal": 25503, "metrics": 25504, "cold": 25510}
 

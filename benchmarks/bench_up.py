@@ -38,7 +38,8 @@ from typing import Any
 from _common import REPO, aura, machine, median, precompile, save, table, wait_until
 
 sys.path.insert(0, str(REPO / "src"))
-from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, require_runtime  # noqa: E402
+from aura_dev.runtime import require_runtime  # noqa: E402
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION  # noqa: E402
 
 CLI_VERSION = "1.12.0"
 APP = textwrap.dedent("""\

@@ -85,7 +85,8 @@ def what_the_stack_was_doing(root: Path, env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 def runtime() -> Any:
-    from aura_dev.runtime import DEFAULT_RUNTIME_VERSION, find_installed
+    from aura_dev.runtime import find_installed
+    from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 
     found = find_installed(DEFAULT_RUNTIME_VERSION)
     require(found is not None, f"the Dapr runtime {DEFAULT_RUNTIME_VERSION} is not installed (aura dev init)")

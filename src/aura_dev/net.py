@@ -1,4 +1,4 @@
-"""Port allocation that survives a busy laptop.
+"""Loopback ports: who holds one, whether one is free, and allocation that survives a busy laptop.
 
 `auto` ports come from below the kernel's ephemeral range: ports handed out by bind(0)
 lie inside it, and so do the source ports of every outgoing connection, so a port chosen
@@ -99,6 +99,10 @@ class PortAllocator:
 
     def reserve(self, port: int) -> None:
         self._taken.add(port)
+
+    def is_reserved(self, port: int) -> bool:
+        """Handed out (or reserved) already in this run."""
+        return port in self._taken
 
     def allocate(self) -> int:
         span = self.high - self.low

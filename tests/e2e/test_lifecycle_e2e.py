@@ -223,3 +223,29 @@ def test_a_crash_loop_marks_the_service_failed_and_leaves_the_rest_running(tmp_p
         assert logged.count("restarting in") == 2
     finally:
         assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
+def test_an_edited_restart_policy_applies_to_the_sidecar_too(tmp_path: Path, runtime: Any,
+                                                            redis_server_bin: str) -> None:
+    """An aura.yaml edit gives a service's *sidecar* the new restart settings, not only its
+    app (it used to keep the old policy and restart anyway)."""
+    root = tiny_workspace(tmp_path / "ws", {"a": []})
+    assert run_aura("dev", "up", "--detach", "-w", str(root), timeout=120).returncode == 0
+    try:
+        before = status(root)
+        text = (root / "aura.yaml").read_text().replace("    healthCheck: /\n",
+                                                          "    healthCheck: /\n    restart: \"no\"\n")
+        (root / "aura.yaml").write_text(text)
+        # The edit restarts the app (its settings changed) with the new policy in force.
+        wait_for(lambda: (lambda s: s["units"]["a"]["pid"] not in (None, before["units"]["a"]["pid"])
+                          and s["units"]["a"]["state"] == "ready")(status(root)),
+                 timeout=30, what="the app to restart after the edit")
+        sidecar = status(root)["units"]["a·dapr"]
+        os.kill(sidecar["pid"], signal.SIGKILL)
+        failed = wait_for(lambda: (lambda u: u if u["state"] in ("failed", "ready") and u.get("pid") != sidecar["pid"]
+                                   else None)(status(root)["units"]["a·dapr"]), timeout=30,
+                          what="the killed sidecar to be failed or back")
+        assert failed["state"] == "failed", failed
+        assert "restart policy: no" in failed["detail"]
+    finally:
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from aura_dev.infra.base import InfraKind, InfraPorts, InfraRequest, InfraService
+from aura_dev.infra.base import InfraService
+from aura_dev.plan.infra import InfraKind, InfraPorts, InfraRequest
 from aura_dev.infra.docker import LABEL_WORKSPACE, DockerBackend
 from aura_dev.infra.native import NativeBackend
 from aura_dev.logs.record import LogChunk
@@ -57,7 +58,7 @@ def test_native_infra_is_ready_loopback_only_and_leaves_nothing(tmp_path: Path, 
 
     async def scenario() -> None:
         assert await start_all(services) == [None, None, None]
-        pids = [s.unit.identity_record()["pid"] for s in services]
+        pids = [s.unit.identity().pid for s in services]
         assert await redis_ping("127.0.0.1", requests[0].ports.main, "s3cret-pass")
         assert not await redis_ping("127.0.0.1", requests[0].ports.main, "wrong")
         for s in services[1:]:

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-import aura_dev.engine.orchestrator as orchestrator_module
+import aura_dev.engine.portbook as portbook_module
 from aura_dev.errors import InfraError
 from aura_dev.engine.events import EventHub
-from aura_dev.engine.orchestrator import Orchestrator, UpOptions, backend_factory
+from aura_dev.engine.orchestrator import Orchestrator, UpOptions
+from aura_dev.infra.select import backend_factory
 from aura_dev.net import can_bind
 from aura_dev.engine.session import log_store
 from aura_dev.workspace.load import load_workspace
@@ -46,14 +47,14 @@ def run_with_taken_saved_port(root: Path, runtime: Any, key: str, monkeypatch: p
     run_dir = root / ".aura" / "run"
     run_dir.mkdir(parents=True)
     (run_dir / "ports.json").write_text(json.dumps({key: taken}))
-    monkeypatch.setattr(orchestrator_module, "can_bind",
+    monkeypatch.setattr(portbook_module, "can_bind",
                         lambda port, host="127.0.0.1": port == taken or can_bind(port, host))
     ws = load_workspace(root / "aura.yaml")
     hub = EventHub(log_store(ws))
     seen: dict[str, Any] = {}
 
     def started(orch: Orchestrator) -> None:
-        seen.update(orch.snapshot())
+        seen.update(orch.snapshot().to_json())
         orch.request_shutdown()
 
     orch = Orchestrator(ws, runtime, hub, UpOptions(reload=False), backend_factory(runtime), "native")

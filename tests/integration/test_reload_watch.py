@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aura_dev.watch import routing as reload
-from aura_dev.watch.routing import watch, watched_folders
+from aura_dev.watch import watcher as reload
+from aura_dev.watch.watcher import watch, watched_folders
 
 
 def make_tree(root: Path) -> None:

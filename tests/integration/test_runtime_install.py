@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from aura_dev.runtime import BINARIES, DEFAULT_RUNTIME_VERSION
+from aura_dev.runtime import BINARIES
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 from aura_dev.runtime.download import archive_name
 from conftest import run_aura
 

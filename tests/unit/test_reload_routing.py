@@ -31,6 +31,22 @@ def test_glob_semantics() -> None:
     assert matches("dist/app.js", ["dist"])
 
 
+def test_gitignore_anchors_folders_and_negation() -> None:
+    # A leading `/` anchors a pattern to the service folder; without it, any depth.
+    assert matches("build.py", ["/build.py"]) and not matches("tools/build.py", ["/build.py"])
+    assert matches("tools/build.py", ["build.py"])
+    # A trailing `/` matches folders (and so everything below them), never a file of that name.
+    assert matches("cache/x.json", ["cache/"]) and not matches("cache", ["cache/"])
+    # `!` takes a path back; the last matching pattern wins.
+    assert not matches("data/keep.csv", ["*.csv", "!keep.csv"])
+    assert matches("data/other.csv", ["*.csv", "!keep.csv"])
+    keep = ServiceWatch("api", SERVICE.root, watch=(), ignore=("fixtures/**", "!fixtures/schema.sql"))
+    assert keep.relevant(SERVICE.root / "fixtures" / "schema.sql")
+    assert not keep.relevant(SERVICE.root / "fixtures" / "rows.sql")
+    # Editor files whose names start with `#` (a comment in gitignore syntax) are still ignored.
+    assert not SERVICE.relevant(SERVICE.root / "#app.py#")
+
+
 def test_route_sends_each_path_to_its_owner() -> None:
     resources = ROOT / "components"
     routed = route(
@@ -45,7 +61,7 @@ def test_route_sends_each_path_to_its_owner() -> None:
 def test_coalescer_one_restart_per_save_and_storms_waited_out() -> None:
     import asyncio
 
-    from aura_dev.watch.routing import Coalescer
+    from aura_dev.watch.coalesce import Coalescer
 
     async def scenario() -> list[list[str]]:
         restarts: list[list[str]] = []

@@ -9,7 +9,8 @@ from enum import Enum
 from aura_dev.infra.docker import docker_client
 from aura_dev.errors import InfraError
 from aura_dev.net import can_bind, port_holder
-from aura_dev.runtime import BINARIES, DEFAULT_RUNTIME_VERSION, binary_version, find_installed, installed_versions
+from aura_dev.runtime import BINARIES, binary_version, find_installed, installed_versions
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 from aura_dev.runtime.gobuild import MIN_GO, find_go, go_version
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
+from typing import Annotated, Optional
+
+import typer
 
 from aura_dev.cli import console as ui
+from aura_dev.cli.options import JsonOption, ServicesArgument, WorkspaceOption, locate
 from aura_dev.errors import UnknownService, UserError
 from aura_dev.logs.query import Follower, LogFilter, query, selected_owners
 from aura_dev.logs.record import Source, parse_level
@@ -86,3 +91,30 @@ def run(ws: WorkspaceRef, *, services: list[str], follow: bool, tail: int | None
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def register(dev: typer.Typer, load: Callable[..., object]) -> None:
+    """Add `aura dev logs` (it reads the store even when aura.yaml is broken: `load` is unused)."""
+
+    @dev.command()
+    def logs(
+        services: ServicesArgument = None,
+        workspace: WorkspaceOption = None,
+        follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines")] = False,
+        tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Only the last N lines (per filter)")] = None,
+        since: Annotated[Optional[str], typer.Option("--since", help="10m, 2h, 1d, 14:05 or an ISO time")] = None,
+        source: Annotated[Optional[list[str]], typer.Option("--source",
+                                                            help="app, sidecar or infra (repeatable)")] = None,
+        level: Annotated[Optional[str], typer.Option("--level", help="Minimum level: debug, info, warn, error")] = None,
+        grep: Annotated[Optional[str], typer.Option("--grep", "-g",
+                                                    help="Only lines whose text matches this regex")] = None,
+        ignore_case: Annotated[bool, typer.Option("--ignore-case", "-i", help="Case-insensitive --grep")] = False,
+        as_json: JsonOption = False,
+        raw: Annotated[bool, typer.Option("--raw", help="Sidecar and infra lines as written, not shortened")] = False,
+        no_color: Annotated[bool, typer.Option("--no-color", help="No colours")] = False,
+    ) -> None:
+        """Read, filter and follow the logs of every unit (works while running and after)."""
+        code = run(locate(workspace), services=list(services or []), follow=follow, tail=tail, since=since,
+                   sources=list(source or []), level=level, grep=grep, ignore_case=ignore_case,
+                   as_json=as_json, raw=raw, no_color=no_color or ui.colour_disabled())
+        raise typer.Exit(code)

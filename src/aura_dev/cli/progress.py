@@ -13,6 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from aura_dev.engine.events import StateChange
+from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.engine.unit_state import UnitState
 
 MARKS = {
     "pending": ("·", "dim"), "waiting": ("…", "dim"), "starting": ("◌", "yellow"), "ready": ("✓", "green"),
@@ -35,9 +37,9 @@ class StartupView:
 
     def on_state(self, change: StateChange) -> None:
         label = change.unit.label
-        if self.states.get(label, ("",))[0] == "ready" and change.state == "waiting":
+        if self.states.get(label, ("",))[0] == UnitState.READY.value and change.state is UnitState.WAITING:
             return
-        self.states[label] = (change.state, change.detail, time.monotonic() - self.started)
+        self.states[label] = (change.state.value, change.detail, time.monotonic() - self.started)
         if self.live is not None:
             self.live.update(self._table())
 
@@ -66,23 +68,23 @@ def _with_footer(table: Table, elapsed: float) -> Any:
     return Group(table, Text(f"  {elapsed:.1f} s", style="dim"))
 
 
-def summary(console: Console, state: dict[str, Any], seconds: float) -> None:
-    services = state.get("services", {})
-    units = state.get("units", {})
-    ready = sum(1 for s in services.values() if s.get("ready"))
+def summary(console: Console, state: StackSnapshot, seconds: float) -> None:
+    services = state.services
+    units = state.units
+    ready = sum(1 for s in services.values() if s.ready)
     colour = "green" if ready == len(services) else "yellow"
     console.print(f"[{colour}]{ready}/{len(services)} services ready[/] in {seconds:.2f} s "
-                  f"[dim](infra: {state.get('backend')}, Dapr {state.get('runtimeVersion')})[/]")
+                  f"[dim](infra: {state.backend}, Dapr {state.runtime_version})[/]")
     table = Table(box=None, padding=(0, 2), show_header=True, header_style="dim")
     for column in ("service", "state", "url", "app id", "dapr http", "dapr grpc"):
         table.add_column(column)
     for name, svc in services.items():
-        app_state = units.get(name, {}).get("state", "?")
+        app = units.get(name)
+        app_state = app.state.value if app else "?"
         mark, style = MARKS.get(app_state, ("?", ""))
-        table.add_row(Text(name, style="bold"), Text(f"{mark} {app_state}", style=style), svc.get("url") or "-",
-                      svc.get("appId") or "-", str(svc.get("daprHttpPort") or "-"),
-                      str(svc.get("daprGrpcPort") or "-"))
+        table.add_row(Text(name, style="bold"), Text(f"{mark} {app_state}", style=style), svc.url or "-",
+                      svc.app_id or "-", str(svc.dapr_http_port or "-"), str(svc.dapr_grpc_port or "-"))
     console.print(table)
-    infra = [f"{label} {u['ports']['main']}" for label, u in units.items() if u.get("source") == "infra"]
+    infra = [f"{label} {u.ports.get('main')}" for label, u in units.items() if u.source.value == "infra"]
     if infra:
         console.print(f"[dim]infra: {', '.join(infra)} · logs: aura dev logs -f · stop: Ctrl-C or aura dev down[/]")

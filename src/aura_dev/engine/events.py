@@ -1,8 +1,9 @@
 """The one place every unit's output and every state change passes through.
 
-Units push chunks here; the hub fans them out to the log store (always), the console
-renderer (in the foreground) and a small per-unit tail kept for error messages.  Plain
-synchronous calls, no queue: a chunk costs one store write and one render.
+Units push chunks here; the hub fans them out to its sinks — the log store first (the
+record; always there), then whatever views are attached (the console renderer in the
+foreground, later the dashboard) — and keeps a small per-unit tail for error messages.
+Plain synchronous calls, no queue: a chunk costs one store write and one call per view.
 """
 
 from __future__ import annotations
@@ -11,19 +12,30 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from aura_dev.logs.record import Level, LogChunk, Source, UnitRef
-from aura_dev.logs.render import ConsoleRenderer
-from aura_dev.logs.store import LogStore
+from aura_dev.engine.unit_state import UnitState
+from aura_dev.logs.record import Level, LogChunk, UnitRef
 
 TAIL_BYTES = 16 * 1024
-AURA_UNIT = UnitRef("aura", Source.INFRA)  # aura's own lines (start, stop, cleanup) are kept too
+
+
+class LogSink(Protocol):
+    """Anything that takes the stack's output: the store, a console, a browser stream."""
+
+    def chunk(self, chunk: LogChunk) -> None: ...
+
+    def notice(self, unit: UnitRef | None, text: str, level: Level, ts: float) -> None:
+        """A line of aura's own about `unit` (None: about the whole stack)."""
+        ...
+
+    def flush(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class StateChange:
     unit: UnitRef
-    state: str
+    state: UnitState
     detail: str = ""
 
 
@@ -31,14 +43,21 @@ StateListener = Callable[[StateChange], None]
 
 
 class EventHub:
-    def __init__(self, store: LogStore, renderer: ConsoleRenderer | None = None) -> None:
+    def __init__(self, store: LogSink, *views: LogSink) -> None:
         self.store = store
-        self.renderer = renderer
+        self.views: list[LogSink] = list(views)
         self._tails: dict[UnitRef, deque[bytes]] = {}
         self.state_listeners: list[StateListener] = []
 
+    def attach(self, view: LogSink) -> None:
+        self.views.append(view)
+
+    def detach(self, view: LogSink) -> None:
+        if view in self.views:
+            self.views.remove(view)
+
     def chunk(self, chunk: LogChunk) -> None:
-        self.store.write(chunk)
+        self.store.chunk(chunk)
         # The last chunks by reference (copying every chunk into one buffer costs a copy of
         # all output); joined only when a failure message needs them.
         tail = self._tails.get(chunk.unit)
@@ -48,13 +67,14 @@ class EventHub:
         size = sum(len(part) for part in tail)
         while len(tail) > 1 and size - len(tail[0]) >= TAIL_BYTES:
             size -= len(tail.popleft())
-        if self.renderer is not None:
-            self.renderer.chunk(chunk)
+        for view in self.views:
+            view.chunk(chunk)
 
     def notice(self, unit: UnitRef | None, text: str, level: Level = Level.INFO) -> None:
-        self.store.note(unit or AURA_UNIT, text, time.time())
-        if self.renderer is not None:
-            self.renderer.notice(unit, text, level)
+        now = time.time()
+        self.store.notice(unit, text, level, now)
+        for view in self.views:
+            view.notice(unit, text, level, now)
 
     def state(self, change: StateChange) -> None:
         for listener in list(self.state_listeners):
@@ -69,5 +89,5 @@ class EventHub:
 
     def flush(self) -> None:
         self.store.flush()
-        if self.renderer is not None:
-            self.renderer.flush()
+        for view in self.views:
+            view.flush()

@@ -18,8 +18,9 @@ from aura_dev.errors import AuraError
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.logs.record import Level, UnitRef
 from aura_dev.units.probes import wait_until
-from aura_dev.engine.unit_state import Action, RestartPolicy, UnitState
+from aura_dev.engine.unit_state import Action, RestartPolicy, UnitLifecycle, UnitState
 from aura_dev.units.base import Unit
+from aura_dev.workspace.model import RestartSettings
 
 PORT_TAKEN = re.compile(r"(?i)address already in use|port is already allocated")  # a process; Docker
 SPAWN_FAILED = 127
@@ -71,9 +72,27 @@ class UnitRunner:
         self.started_at: float | None = None
         self.ready_at: float | None = None
         self.last_ready_seconds: float | None = None
-        self.state = UnitState.PENDING
-        self.detail = ""
+        self.lifecycle = UnitLifecycle()  # the one holder of this unit's state
         self.task: asyncio.Task[None] | None = None
+
+    @property
+    def state(self) -> UnitState:
+        return self.lifecycle.state
+
+    @property
+    def detail(self) -> str:
+        return self.lifecycle.detail
+
+    def configure(self, restart: RestartSettings, ready_timeout: float) -> None:
+        """New restart and readiness settings (an edited aura.yaml); they apply from the
+        next start or exit on."""
+        self.policy.configure(restart)
+        self.ready_timeout = ready_timeout
+
+    def waiting(self, detail: str) -> None:
+        """Held back before its first start (an app whose dependencies are not ready yet)."""
+        if self.task is None:
+            self._set(UnitState.WAITING, detail)
 
     # -- requests from the orchestrator -------------------------------------------------
 
@@ -144,8 +163,8 @@ class UnitRunner:
     # -- the loop -------------------------------------------------------------------------
 
     def _set(self, state: UnitState, detail: str = "") -> None:
-        self.state, self.detail = state, detail
-        self.hub.state(StateChange(self.ref, state.value, detail))
+        if self.lifecycle.move(state, detail):
+            self.hub.state(StateChange(self.ref, state, detail))
 
     async def _loop(self) -> None:
         try:
@@ -170,9 +189,10 @@ class UnitRunner:
                             Level.ERROR)
             if self.unit is not None and self.unit.running:
                 await self.unit.stop(self.stop_grace)
-            self.policy.state = UnitState.FAILED
             self.ready.clear()
-            self._set(UnitState.FAILED, f"an error in aura: {type(exc).__name__}: {exc}")
+            detail = f"an error in aura: {type(exc).__name__}: {exc}"
+            self.lifecycle.fail_from_anywhere(detail)
+            self.hub.state(StateChange(self.ref, UnitState.FAILED, detail))
         finally:
             self.ready.clear()
             if self.state is not UnitState.FAILED:
@@ -227,7 +247,6 @@ class UnitRunner:
         if outcome is None:
             self.ready_at = time.monotonic()
             self.last_ready_seconds = self.ready_at - self.started_at
-            self.policy.ready()
             self._ready_this_run = True
             self.after_change = False
             self._same_port_retries = 0
@@ -241,7 +260,6 @@ class UnitRunner:
             self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s; stopping it", Level.ERROR)
             self._show_tail(lines)
             self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s")
-            self.policy.state = UnitState.FAILED
             await unit.stop(self.stop_grace)
             await exit_task
             self.finished.set()
@@ -292,7 +310,7 @@ class UnitRunner:
         if decision.action is Action.RESTART:
             self.hub.notice(self.ref, f"{reason}; restarting in {decision.delay:.1f} s "
                             f"(restart {self.policy.restarts})", Level.WARN)
-            self._set(UnitState.BACKOFF, reason)
+            self._set(decision.state, reason)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), decision.delay)
@@ -302,10 +320,9 @@ class UnitRunner:
         if decision.action is Action.FAIL:
             self.hub.notice(self.ref, f"FAILED: {reason}", Level.ERROR)
             self._show_tail(tail[-15:])
-            self._set(UnitState.FAILED, reason)
         else:
             self.hub.notice(self.ref, reason)
-            self._set(UnitState.EXITED, reason)
+        self._set(decision.state, reason)
         self.finished.set()
         await self._wait_for_request()
 

@@ -3,7 +3,7 @@
 - `supervisor.lock` is held (flock) by the running supervisor for its whole life; the
   kernel drops it when that process dies, even by SIGKILL, so "is a supervisor running?"
   never depends on a pid that may have been reused.
-- `state.json` is rewritten atomically (temp file + rename) on every change.
+- `state.json` is the typed snapshot (`engine.snapshot`), rewritten atomically on every change.
 - Leftovers of a supervisor that was killed are found through `state.json` and ended only
   after checking pid *and* create time: a process that is not ours is never touched.
 """
@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import signal
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psutil
 
+from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapshot
 from aura_dev.errors import AlreadyRunning
+from aura_dev.units.process import signal_group
 
 RUN_DIR = "run"
 STATE_FILE = "state.json"
@@ -39,28 +39,20 @@ def run_dir(state_dir: Path) -> Path:
     return state_dir / RUN_DIR
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def state_path(state_dir: Path) -> Path:
+    return run_dir(state_dir) / STATE_FILE
 
 
-def read_state(state_dir: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((run_dir(state_dir) / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def write_state(state_dir: Path, snapshot: StackSnapshot) -> None:
+    write_snapshot(state_path(state_dir), snapshot)
+
+
+def read_state(state_dir: Path) -> StackSnapshot | None:
+    return read_snapshot(state_path(state_dir))
 
 
 def clear_state(state_dir: Path) -> None:
-    (run_dir(state_dir) / STATE_FILE).unlink(missing_ok=True)
+    state_path(state_dir).unlink(missing_ok=True)
 
 
 class SupervisorLock:
@@ -109,10 +101,7 @@ def supervisor_running(state_dir: Path) -> bool:
 
 def supervisor_pid(state_dir: Path) -> int | None:
     state = read_state(state_dir)
-    if state and isinstance(state.get("supervisor"), dict):
-        pid = state["supervisor"].get("pid")
-        return int(pid) if isinstance(pid, int) else None
-    return None
+    return state.supervisor_pid if state else None
 
 
 @dataclass(frozen=True)
@@ -130,31 +119,31 @@ def same_process(pid: int, create_time: float) -> bool:
         return False
 
 
-def find_leftovers(state: dict[str, Any]) -> list[Leftover]:
+def find_leftovers(state: StackSnapshot) -> list[Leftover]:
     found = []
-    for label, unit in (state.get("units") or {}).items():
-        pid, created = unit.get("pid"), unit.get("create_time")
-        if isinstance(pid, int) and isinstance(created, (int, float)) and same_process(pid, float(created)):
-            found.append(Leftover(label, pid=pid))
-        if unit.get("container"):
-            found.append(Leftover(label, container=str(unit["container"])))
+    for label, unit in state.units.items():
+        ident = unit.identity
+        if ident.pid is not None and ident.create_time is not None and same_process(ident.pid, ident.create_time):
+            found.append(Leftover(label, pid=ident.pid))
+        if ident.container:
+            found.append(Leftover(label, container=ident.container))
     return found
 
 
-def kill_process_groups(state: dict[str, Any], grace: float = 3.0) -> list[str]:
+def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
     """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create time)."""
     targets = []
-    for label, unit in (state.get("units") or {}).items():
-        pid, created, pgid = unit.get("pid"), unit.get("create_time"), unit.get("pgid")
-        if isinstance(pid, int) and isinstance(created, (int, float)) and same_process(pid, float(created)):
-            targets.append((label, pid, pgid if isinstance(pgid, int) else pid))
+    for label, unit in state.units.items():
+        ident = unit.identity
+        if ident.pid is not None and ident.create_time is not None and same_process(ident.pid, ident.create_time):
+            targets.append((label, ident.pid, ident.pgid if ident.pgid is not None else ident.pid))
     for _label, _pid, pgid in targets:
-        _killpg(pgid, signal.SIGTERM)
+        signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(psutil.pid_exists(pid) and _alive(pid) for _l, pid, _g in targets):
+    while time.monotonic() < deadline and any(_alive(pid) for _l, pid, _g in targets):
         time.sleep(0.05)
     for _label, _pid, pgid in targets:
-        _killpg(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
     return [label for label, _pid, _pgid in targets]
 
 
@@ -163,13 +152,6 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-def _killpg(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def control_socket_path(state_dir: Path) -> Path:

@@ -1,54 +1,18 @@
-"""The infrastructure a Dapr stack needs: Redis, placement, scheduler; one protocol, two backends."""
+"""The infrastructure a Dapr stack needs — Redis, placement, scheduler — behind one small
+protocol with two backends (native processes, Docker containers).  What each unit is
+(kinds, ports, requests) is plain data in `aura_dev.plan.infra`."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from aura_dev.logs.record import Source, UnitRef
-from aura_dev.units.process import OutputSink
+from aura_dev.plan.infra import InfraKind, InfraPorts, InfraRequest, scheduler_data_dir
 from aura_dev.units.base import Unit
-
-
-class InfraKind(str, Enum):
-    REDIS = "redis"
-    PLACEMENT = "placement"
-    SCHEDULER = "scheduler"
-
-    @property
-    def unit_ref(self) -> UnitRef:
-        return UnitRef(self.value, Source.INFRA)
-
-
-@dataclass(frozen=True)
-class InfraPorts:
-    """Host ports of one infra unit.  `extra` holds what only one kind needs:
-    placement `raft`; scheduler `etcd_client`, `etcd_peer`."""
-
-    main: int
-    healthz: int | None = None
-    metrics: int | None = None
-    extra: dict[str, int] = field(default_factory=dict)
-
-    def all(self) -> list[int]:
-        ports = [self.main, *(p for p in (self.healthz, self.metrics) if p is not None), *self.extra.values()]
-        return ports
-
-
-@dataclass(frozen=True)
-class InfraRequest:
-    kind: InfraKind
-    ports: InfraPorts
-    workspace_key: str
-    workspace_name: str
-    state_dir: Path
-    runtime_version: str
-    image: str | None = None
-    password: str | None = None
-    log_level: str = "info"
+from aura_dev.units.process import OutputSink
 
 
 @dataclass
@@ -75,10 +39,10 @@ class InfraBackend(Protocol):
         ...
 
 
-def ports_needed(kind: InfraKind) -> tuple[str, ...]:
-    """Which ports a unit of `kind` needs allocated (beyond the main one)."""
-    if kind is InfraKind.REDIS:
-        return ()
-    if kind is InfraKind.PLACEMENT:
-        return ("healthz", "metrics", "raft")
-    return ("healthz", "metrics", "etcd_client", "etcd_peer")
+def reset_scheduler_data(state_dir: Path) -> None:
+    """The scheduler's etcd data after a run that did not stop cleanly holds leases of a
+    dead instance; the next scheduler would wait ~20 s for them to expire before it serves.
+    Jobs and reminders of a crashed run are not worth that wait on a laptop."""
+    data = scheduler_data_dir(state_dir)
+    if data.exists():
+        shutil.rmtree(data, ignore_errors=True)

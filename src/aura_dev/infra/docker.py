@@ -15,11 +15,13 @@ from functools import partial
 from typing import Any
 
 from aura_dev.errors import InfraError
-from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
+from aura_dev.infra.base import InfraService
+from aura_dev.plan.infra import InfraKind, InfraRequest, default_image
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
 from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
+from aura_dev.units.base import UnitIdentity
 from aura_dev.units.process import OutputSink
 
 LABEL_WORKSPACE = "dev.aura.workspace"
@@ -56,10 +58,6 @@ def docker_available(timeout: float = 2.0) -> bool:
     return True
 
 
-def default_image(kind: InfraKind, runtime_version: str) -> str:
-    return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
-
-
 def container_name(request: InfraRequest) -> str:
     return f"aura-{request.workspace_key}-{request.kind.value}"
 
@@ -85,8 +83,8 @@ class ContainerUnit:
     def running(self) -> bool:
         return self.container is not None and self.returncode is None
 
-    def identity_record(self) -> dict[str, object]:
-        return {"container": self.container_id, "name": self.name} if self.container_id else {}
+    def identity(self) -> UnitIdentity:
+        return UnitIdentity(container=self.container_id, name=self.name) if self.container_id else UnitIdentity()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -8,7 +8,8 @@ import shutil
 from functools import partial
 
 from aura_dev.errors import InfraError
-from aura_dev.infra.base import InfraKind, InfraRequest, InfraService
+from aura_dev.infra.base import InfraService
+from aura_dev.plan.infra import InfraKind, InfraRequest
 from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
 from aura_dev.units.process import OutputSink, ProcessUnit

@@ -1,0 +1,1 @@
+"""Other tools' formats: `dapr run -f` templates in, Kubernetes manifests out."""

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aura_dev.interop.dapr_run_file import App, Findings, RunTemplate, Section, read_run_file, slug
+from aura_dev.interop.dapr_run_file import read_run_file, slug
+from aura_dev.interop.dapr_run_template import App, Findings, RunTemplate, Section
 from aura_dev.interop.workspace_file import render_workspace
 from aura_dev.workspace.model import LogLevel
 from aura_dev.workspace.problems import Problem, dotted

@@ -7,13 +7,13 @@ it and refuses to leave an invalid or half-written workspace file behind.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from aura_dev.atomic import sibling_temp
 from aura_dev.errors import UserError, WorkspaceInvalid
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import WORKSPACE_FILE
@@ -92,7 +92,7 @@ def write_workspace_file(
     found in the generated text into one about the file it was generated from.
     """
     refuse_overwrite(target, force)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temporary = sibling_temp(target)
     try:
         # Mode "x" creates the file with the usual permissions (umask), unlike mkstemp's 0600.
         with temporary.open("x", encoding="utf-8") as handle:

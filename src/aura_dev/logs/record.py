@@ -49,6 +49,9 @@ class UnitRef:
         return f"{self.service}/{self.source.value}"
 
 
+AURA_UNIT = UnitRef("aura", Source.INFRA)  # aura's own lines about the whole stack (start, stop, cleanup)
+
+
 @dataclass(frozen=True)
 class LogChunk:
     """One or more complete lines (each ending in b"\\n") read from a unit at `ts`."""

@@ -63,7 +63,7 @@ class ConsoleRenderer:
         if out:
             self.write(b"".join(out))
 
-    def notice(self, unit: UnitRef | None, text: str, level: Level = Level.INFO) -> None:
+    def notice(self, unit: UnitRef | None, text: str, level: Level = Level.INFO, ts: float = 0.0) -> None:
         """A line of aura's own about a unit: started, ready, restarting, reloaded, failed."""
         self.write(self.notice_line(unit, text, level))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from aura_dev.logs.record import LogChunk, Source, Stream, UnitRef
+from aura_dev.logs.record import AURA_UNIT, Level, LogChunk, Source, Stream, UnitRef
 
 SEGMENT = re.compile(r"^(\d{8})\.log$")
 OWNER_KINDS = ("services", "infra")
@@ -85,8 +85,14 @@ class LogStore:
         if current.size >= self.max_file_size:
             self._rotate(current)
 
+    chunk = write  # the hub's sink interface; an alias, not a wrapper: it runs per chunk
+
     def note(self, unit: UnitRef, text: str, ts: float) -> None:
         self.write(LogChunk(unit, Stream.AURA, ts, text.encode() + b"\n"))
+
+    def notice(self, unit: UnitRef | None, text: str, level: Level, ts: float) -> None:
+        """aura's own line about `unit` (about the whole stack: under `aura`)."""
+        self.note(unit or AURA_UNIT, text, ts)
 
     def _current(self, folder: Path) -> _Open:
         current = self._open.get(folder)

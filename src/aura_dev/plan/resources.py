@@ -13,7 +13,8 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from aura_dev.plan.service import InfraEndpoints
+from aura_dev.atomic import write_if_changed
+from aura_dev.plan.model import InfraEndpoints
 from aura_dev.workspace.load import Workspace
 
 RESOURCE_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -77,8 +78,8 @@ def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> tuple[tuple[Path,
     elif infra.redis_host:
         default = root / "default"
         default.mkdir(exist_ok=True)
-        _write_if_changed(default / "statestore.yaml", render_text(DEFAULT_STATESTORE, values))
-        _write_if_changed(default / "pubsub.yaml", render_text(DEFAULT_PUBSUB, values))
+        write_if_changed(default / "statestore.yaml", render_text(DEFAULT_STATESTORE, values))
+        write_if_changed(default / "pubsub.yaml", render_text(DEFAULT_PUBSUB, values))
         shared.append(default)
     else:
         empty = root / "empty"
@@ -99,13 +100,6 @@ def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> tuple[tuple[Path,
     return tuple(shared), per_service
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-
-
 def render_folder(source: Path, target: Path, values: Mapping[str, str]) -> Path:
     """Copy the resource files of `source` into `target` with placeholders resolved."""
     target.mkdir(parents=True, exist_ok=True)
@@ -114,7 +108,7 @@ def render_folder(source: Path, target: Path, values: Mapping[str, str]) -> Path
         if stale.name not in wanted and stale.is_file():
             stale.unlink()
     for name in sorted(wanted):
-        _write_if_changed(target / name, render_text((source / name).read_text(encoding="utf-8"), values))
+        write_if_changed(target / name, render_text((source / name).read_text(encoding="utf-8"), values))
     return target
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from aura_dev.errors import RuntimeNotInstalled
 from aura_dev.paths import runtime_root
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 
-DEFAULT_RUNTIME_VERSION = "1.18.2"
 BINARIES = ("daprd", "placement", "scheduler")
 MARKER = "aura-runtime.json"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aura_dev.errors import BuildFailed, ModuleNotServed
 from aura_dev.paths import cache_dir
-from aura_dev.runtime import DEFAULT_RUNTIME_VERSION
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 
 DAPR_MODULE = "github.com/dapr/dapr"
 MIN_GO = (1, 26, 5)

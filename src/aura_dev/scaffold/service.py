@@ -15,7 +15,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,9 @@ import jinja2
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from aura_dev.atomic import create_exclusive, sibling_temp, write_atomic
 from aura_dev.errors import AuraError, ScaffoldRefused, WorkspaceInvalid
-from aura_dev.infra.base import InfraKind
+from aura_dev.plan.infra import InfraKind
 from aura_dev.workspace.checks import app_id_problem
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import STATE_DIR, WORKSPACE_FILE
@@ -293,7 +293,7 @@ def _remove_empty(folder: Path) -> None:
 def stage_workspace_file(file: Path, text: str, undo: contextlib.ExitStack) -> Path:
     """Write the edited aura.yaml beside the real one and validate it there; `commit_workspace_file`
     puts it in place.  A stack that reloads aura.yaml thus never sees an entry whose folder is missing."""
-    staged = file.with_name(f".{file.name}.aura-new-{secrets.token_hex(4)}")
+    staged = sibling_temp(file, "aura-new")
     with staged.open("x", encoding="utf-8", newline="") as handle:
         handle.write(text)
     undo.callback(staged.unlink, missing_ok=True)
@@ -328,27 +328,12 @@ def validate(file: Path, *, check_files: bool, shown_as: Path | None = None) -> 
 
 def _replace_file(path: Path, text: str) -> None:
     """Atomically: a reader sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def write_new_file(path: Path, text: str) -> None:
-    """Create `path` whole or not at all, and never over a file that exists (link fails then)."""
-    staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with staged.open("x", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.link(staged, path)
-    finally:
-        staged.unlink(missing_ok=True)
+    """Create `path` whole or not at all, and never over a file that exists."""
+    create_exclusive(path, text)
 
 
 def staging_folder(target: Path) -> Path:

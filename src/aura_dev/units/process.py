@@ -22,6 +22,7 @@ import psutil
 
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
+from aura_dev.units.base import UnitIdentity
 
 OutputSink = Callable[[LogChunk], None]
 PARTIAL_FLUSH_SECONDS = 0.5
@@ -116,18 +117,18 @@ class ProcessUnit:
         self.sink = sink
         self._transport: asyncio.SubprocessTransport | None = None
         self._protocol: _OutputProtocol | None = None
-        self.identity: ProcessIdentity | None = None
+        self.process: ProcessIdentity | None = None  # once spawned
         self.returncode: int | None = None
         self.stopping = False
 
     @property
     def pid(self) -> int | None:
-        return self.identity.pid if self.identity else None
+        return self.process.pid if self.process else None
 
-    def identity_record(self) -> dict[str, object]:
-        if self.identity is None:
-            return {}
-        return {"pid": self.identity.pid, "create_time": self.identity.create_time, "pgid": self.identity.pgid}
+    def identity(self) -> UnitIdentity:
+        if self.process is None:
+            return UnitIdentity()
+        return UnitIdentity(pid=self.process.pid, create_time=self.process.create_time, pgid=self.process.pgid)
 
     @property
     def running(self) -> bool:
@@ -153,7 +154,7 @@ class ProcessUnit:
             create_time = psutil.Process(pid).create_time()
         except psutil.Error:
             create_time = time.time()
-        self.identity = ProcessIdentity(pid=pid, create_time=create_time, pgid=pid)
+        self.process = ProcessIdentity(pid=pid, create_time=create_time, pgid=pid)
         _enlarge_pipes(transport)
 
     async def wait(self) -> int:
@@ -164,34 +165,34 @@ class ProcessUnit:
 
     async def stop(self, grace: float = 5.0) -> int | None:
         """SIGTERM to the whole group, SIGKILL after `grace` seconds.  Idempotent."""
-        if self._protocol is None or self.identity is None:
+        if self._protocol is None or self.process is None:
             return None
         self.stopping = True
         if self.returncode is not None:
             return self.returncode
-        _signal_group(self.identity.pgid, signal.SIGTERM)
+        signal_group(self.process.pgid, signal.SIGTERM)
         deadline = time.monotonic() + grace
         try:
             await asyncio.wait_for(asyncio.shield(self._protocol.exited), grace)
         except asyncio.TimeoutError:
-            _signal_group(self.identity.pgid, signal.SIGKILL)
+            signal_group(self.process.pgid, signal.SIGKILL)
             await asyncio.shield(self._protocol.exited)
         return await self._finish(group_grace=max(0.0, deadline - time.monotonic()))
 
     async def _finish(self, group_grace: float) -> int:
         """After the leader exited: give the rest of the group `group_grace` seconds to go
         (they hold our pipes open while alive), then kill it, so nothing is orphaned."""
-        assert self._protocol is not None and self._transport is not None and self.identity is not None
+        assert self._protocol is not None and self._transport is not None and self.process is not None
         if self.returncode is not None:
             return self.returncode
-        pgid = self.identity.pgid
+        pgid = self.process.pgid
         if not self._protocol.pipes_closed.done() and group_grace > 0:
-            _signal_group(pgid, signal.SIGTERM)
+            signal_group(pgid, signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(self._protocol.pipes_closed), group_grace)
             except asyncio.TimeoutError:
                 pass
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
         try:
             await asyncio.wait_for(asyncio.shield(self._protocol.pipes_closed), 2.0)
         except asyncio.TimeoutError:
@@ -227,7 +228,8 @@ def _enlarge_pipes(transport: asyncio.SubprocessTransport) -> None:
             setattr(pipe, "max_size", PIPE_BYTES)  # noqa: B010 - not in the typed interface
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal a whole process group; one already gone (or not ours to signal) is fine."""
     try:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ByteSize, Confi
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from aura_dev.runtime import DEFAULT_RUNTIME_VERSION
+from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 
 SCHEMA_VERSION = 1
 LogLevel = Literal["debug", "info", "warn", "error", "fatal", "panic"]

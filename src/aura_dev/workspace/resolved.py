@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from aura_dev.atomic import write_atomic
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import WorkspaceSpec
 
@@ -64,10 +65,7 @@ def ensure_schema_file(state_dir: Path) -> Path:
     try:
         if target.is_file() and target.read_text() == text:
             return target
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(target)
+        write_atomic(target, text)
     except OSError:
         pass  # a read-only workspace still works; editors just lose completion
     return target

@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from aura_dev.errors import ClusterError
-from aura_dev.interop.kubernetes.export import MANAGER, KubernetesExport, Manifest, export_workspace
+from aura_dev.interop.kubernetes.export import export_workspace
+from aura_dev.interop.kubernetes.model import MANAGER, KubernetesExport, Manifest
 from aura_dev.workspace.load import Workspace
 
 # What `--prune` may delete: every kind an export can hold, except the Namespace.

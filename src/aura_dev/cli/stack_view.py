@@ -1,0 +1,145 @@
+"""What `aura dev up` and `status` show: the foreground stream with its live start-up
+table, the detached start's progress, the summary, the status table."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from aura_dev.cli import console as ui
+from aura_dev.engine import session
+from aura_dev.engine.events import EventHub
+from aura_dev.engine.orchestrator import Orchestrator, UpOptions
+from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.logs.console_sink import ConsoleSink
+from aura_dev.logs.record import AURA_UNIT, Level
+from aura_dev.logs.render import ConsoleRenderer
+from aura_dev.workspace.load import Workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from aura_dev.cli.progress import StartupView
+
+
+def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
+    prepared = session.prepare(ws, options)
+    if prepared.backend_reason:
+        ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
+    return prepared
+
+
+def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+    prepared = _prepared(ws, options)
+    is_tty = sys.stdout.isatty()
+    colour = is_tty and not ui.colour_disabled()
+    view: StartupView | None = None
+    if is_tty:  # the live table; rich is imported only here and once the stack is up
+        from aura_dev.cli.progress import StartupView
+
+        view = StartupView(ui.out, live=True)
+    running: list[tuple[Orchestrator, asyncio.AbstractEventLoop]] = []
+
+    def lose_console() -> None:
+        # Whoever read our output went away (`| head`, a pager that was quit): as with
+        # Ctrl-C, stop the stack cleanly; every line is in the log store.  What is still
+        # printed (the summary, rich) goes to /dev/null instead of failing on the pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        store.note(AURA_UNIT, "console output closed: stopping", time.time())
+        if running:
+            running[0][0].request_shutdown()
+
+    def console_gone() -> None:  # on the sink's thread
+        if running:
+            running[0][1].call_soon_threadsafe(lose_console)
+
+    def skipped(count: int) -> bytes:
+        return renderer.notice_line(None, f"{count} lines not shown: the console did not keep up "
+                                          "(all of them are in `aura dev logs`)", Level.WARN)
+
+    sys.stdout.flush()
+    console = ConsoleSink(sys.stdout.fileno(), on_gone=console_gone, skipped_line=skipped)
+    renderer = ConsoleRenderer(view.write if view is not None else console.write, colour=colour,
+                               labels=session.unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars)
+    store = session.log_store(ws)
+    hub = EventHub(store, renderer)
+    if view is not None:
+        hub.state_listeners.append(view.on_state)
+    began = time.monotonic()
+
+    def started(orch: Orchestrator) -> None:
+        from aura_dev.cli.progress import summary
+
+        if view is not None:
+            view.close()
+            hub.state_listeners.remove(view.on_state)
+        renderer.write = console.write
+        console.drain(timeout=1.0)  # the summary comes after the lines before it
+        try:
+            summary(ui.out, orch.snapshot(), time.monotonic() - began)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            lose_console()
+
+    try:
+        return session.supervise(ws, options, prepared, hub, on_started=started,
+                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)))
+    finally:
+        if view is not None:
+            view.close()
+        console.close()  # writes what is queued: the last lines, "stopped"
+        store.close()
+
+
+def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> int:
+    """Start a background supervisor and wait until its stack is up."""
+    prepared = _prepared(ws, options)  # refuse early: already running, runtime missing
+    began = time.monotonic()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = session.start_detached(ws, options, prepared)
+    console = ui.err
+    shown = [""]
+    with console.status("starting the stack in the background…") as status:
+        def progress(state: StackSnapshot) -> None:
+            ready = sum(1 for u in state.units.values() if u.state.value == "ready")
+            text = f"{ready}/{len(state.units)} units ready"
+            status.update(f"starting the stack in the background… {text}")
+            if not console.is_terminal and text != shown[0]:
+                # No spinner in a CI log or a pipe: a line each time the count moves.
+                console.print(f"starting in the background: {text} ({time.monotonic() - began:.1f} s)")
+                shown[0] = text
+
+        state = session.wait_detached(ws, child, timeout, progress)
+    from aura_dev.cli.progress import summary
+
+    summary(ui.out, state, time.monotonic() - began)
+    ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
+    return 0 if all(s.ready for s in state.services.values()) else 1
+
+
+def print_status(console: Console, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    if not data.get("running"):
+        console.print(f"{data['name']} is not running")
+        return
+    console.print(f"[bold]{data['name']}[/] running · supervisor pid {data['supervisor']['pid']} · "
+                  f"infra: {data['backend']} · Dapr {data['runtimeVersion']}")
+    table = Table(box=None, padding=(0, 2), header_style="dim")
+    for column in ("unit", "state", "pid", "ports", "restarts", "uptime"):
+        table.add_column(column)
+    for label, unit in data.get("units", {}).items():
+        ports = " ".join(f"{k}={v}" for k, v in (unit.get("ports") or {}).items() if v)
+        state = unit.get("state", "?")
+        style = {"ready": "green", "failed": "bold red", "backoff": "yellow", "starting": "yellow"}.get(state, "")
+        ident = str(unit.get("pid") or (unit.get("container") or "")[:12] or "-")
+        uptime = f"{unit['uptime']:.0f} s" if unit.get("uptime") is not None else "-"
+        table.add_row(label, f"[{style}]{state}[/]" if style else state, ident, ports,
+                      str(unit.get("restarts", 0)), uptime)
+    console.print(table)

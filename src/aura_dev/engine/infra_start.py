@@ -1,0 +1,129 @@
+"""The infra units of a run — Redis, placement, scheduler — from their requests to their
+runners: created before any service is planned (their ports are fixed first, so every
+sidecar and component can point at them), started first, and moved to new ports when an
+auto port is taken before the bind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
+from aura_dev.engine.events import EventHub
+from aura_dev.engine.portbook import PortBook
+from aura_dev.engine.runner import UnitRunner
+from aura_dev.engine.unit_state import RestartPolicy
+from aura_dev.errors import InfraError
+from aura_dev.infra.base import InfraBackend, InfraService, reset_scheduler_data
+from aura_dev.net import LOOPBACK
+from aura_dev.plan.infra import InfraKind, InfraRequest
+from aura_dev.plan.model import InfraEndpoints
+from aura_dev.units.base import Unit
+from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.model import InfraUnit, RestartSettings
+
+INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
+INFRA_READY_TIMEOUT = 60.0
+
+
+class InfraSet:
+    """The infra of one run.  `on_moved` is told when a unit got new ports, so that the
+    services' plans (sidecar flags, rendered components) follow."""
+
+    def __init__(self, ws: Workspace, hub: EventHub, backend: InfraBackend, ports: PortBook, *, key: str,
+                 runtime_version: str, stop_grace: float, ready_timeout: float | None,
+                 on_moved: Callable[[InfraKind], None]) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.backend = backend
+        self.ports = ports
+        self.key = key
+        self.runtime_version = runtime_version
+        self.stop_grace = stop_grace
+        self.ready_timeout = ready_timeout or INFRA_READY_TIMEOUT
+        self.on_moved = on_moved
+        self.services: dict[InfraKind, InfraService] = {}
+        self.requests: dict[InfraKind, InfraRequest] = {}
+        self.runners: dict[InfraKind, UnitRunner] = {}
+        self._unused: set[InfraKind] = set()  # units created, not yet handed to their runner
+
+    def settings(self, kind: InfraKind) -> InfraUnit:
+        unit: InfraUnit = getattr(self.ws.spec.infra, kind.value)
+        return unit
+
+    def create(self) -> None:
+        """A runner and a unit for every enabled kind; nothing starts yet."""
+        for kind in InfraKind:
+            settings = self.settings(kind)
+            if not settings.enabled:
+                continue
+            request = InfraRequest(
+                kind=kind, ports=self.ports.infra_ports(kind, settings), workspace_key=self.key,
+                workspace_name=self.ws.name, state_dir=self.ws.state_dir, runtime_version=self.runtime_version,
+                image=settings.image, password=getattr(settings, "password", None),
+                log_level=self.ws.spec.dapr.log_level)
+            self.requests[kind] = request
+            self.services[kind] = self.backend.create(request, self.hub.chunk)
+            self._unused.add(kind)
+            self.runners[kind] = UnitRunner(
+                kind.unit_ref, make_unit=partial(self._make_unit, kind), probe=partial(self._probe, kind),
+                policy=RestartPolicy(INFRA_RESTART), hub=self.hub, ready_timeout=self.ready_timeout,
+                stop_grace=self.stop_grace, on_port_conflict=partial(self._port_conflict, kind))
+
+    def launch(self) -> None:
+        for runner in self.runners.values():
+            runner.launch()
+
+    async def _probe(self, kind: InfraKind) -> bool:
+        return await self.services[kind].probe()
+
+    def _make_unit(self, kind: InfraKind) -> Unit:
+        if kind in self._unused:  # the unit made while planning (or moving ports)
+            self._unused.discard(kind)
+            return self.services[kind].unit
+        service = self.backend.create(self.requests[kind], self.hub.chunk)
+        self.services[kind] = service
+        return service.unit
+
+    def endpoints(self) -> InfraEndpoints:
+        def address(kind: InfraKind) -> str | None:
+            service = self.services.get(kind)
+            return f"{LOOPBACK}:{service.ports.main}" if service else None
+        return InfraEndpoints(redis_host=address(InfraKind.REDIS), redis_password=self.ws.spec.infra.redis.password,
+                              placement=address(InfraKind.PLACEMENT), scheduler=address(InfraKind.SCHEDULER))
+
+    async def redis_ready(self, shutdown: asyncio.Event) -> None:
+        """daprd loads its components at start and gives up on a store it cannot reach, so
+        sidecars wait for Redis.  Placement and the scheduler are not awaited: daprd keeps
+        retrying them, and its /v1.0/healthz (which gates every dependent) stays 500 until
+        both are connected."""
+        runner = self.runners.get(InfraKind.REDIS)
+        if runner is None:
+            return
+        while not shutdown.is_set() and not runner.ready.is_set():
+            if runner.finished.is_set():
+                raise InfraError("infrastructure failed to start; see the lines above",
+                                 hint="fix the cause, then run `aura dev up` again")
+            waiters = [asyncio.ensure_future(e.wait()) for e in (runner.ready, runner.finished, shutdown)]
+            _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+
+    def _port_conflict(self, kind: InfraKind, runner: UnitRunner) -> bool:
+        """An auto port of `kind` was taken between aura's choice and the bind: new ports
+        for that unit, and every sidecar and component pointed at it."""
+        if not self.ports.may_move(runner.ref.label):
+            return False
+        request = self.requests[kind]
+        moved = self.ports.moved_infra_ports(kind, self.settings(kind), request.ports)
+        if moved == request.ports:  # only explicit ports: nothing to move
+            return False
+        self.requests[kind] = replace(request, ports=moved)
+        self.services[kind] = self.backend.create(self.requests[kind], self.hub.chunk)
+        self._unused.add(kind)
+        if kind is InfraKind.SCHEDULER:
+            reset_scheduler_data(self.ws.state_dir)  # its etcd data names the old peer port
+        self.ports.save()
+        self.on_moved(kind)
+        return True

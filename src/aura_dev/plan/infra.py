@@ -1,0 +1,77 @@
+"""What the infrastructure of a stack is, as data: the kinds of infra unit, their ports,
+the request a backend turns into a running unit, and the images each kind runs by default.
+
+Pure: the backends in `aura_dev.infra` act on these; the workspace export, the scaffolder
+and the engine read them, so the names live in one enum here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from aura_dev.logs.record import Source, UnitRef
+
+
+class InfraKind(str, Enum):
+    REDIS = "redis"
+    PLACEMENT = "placement"
+    SCHEDULER = "scheduler"
+
+    @property
+    def unit_ref(self) -> UnitRef:
+        return UnitRef(self.value, Source.INFRA)
+
+
+INFRA_LABELS = tuple(kind.value for kind in InfraKind)
+
+
+@dataclass(frozen=True)
+class InfraPorts:
+    """Host ports of one infra unit.  `extra` holds what only one kind needs:
+    placement `raft`; scheduler `etcd_client`, `etcd_peer`."""
+
+    main: int
+    healthz: int | None = None
+    metrics: int | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def all(self) -> list[int]:
+        return [self.main, *(p for p in (self.healthz, self.metrics) if p is not None), *self.extra.values()]
+
+    def named(self) -> dict[str, int | None]:
+        """Every port by name, as `aura dev status` shows them."""
+        return {"main": self.main, "healthz": self.healthz, "metrics": self.metrics, **self.extra}
+
+
+@dataclass(frozen=True)
+class InfraRequest:
+    kind: InfraKind
+    ports: InfraPorts
+    workspace_key: str
+    workspace_name: str
+    state_dir: Path
+    runtime_version: str
+    image: str | None = None
+    password: str | None = None
+    log_level: str = "info"
+
+
+def ports_needed(kind: InfraKind) -> tuple[str, ...]:
+    """Which ports a unit of `kind` needs allocated (beyond the main one)."""
+    if kind is InfraKind.REDIS:
+        return ()
+    if kind is InfraKind.PLACEMENT:
+        return ("healthz", "metrics", "raft")
+    return ("healthz", "metrics", "etcd_client", "etcd_peer")
+
+
+def default_image(kind: InfraKind, runtime_version: str) -> str:
+    """The container image of `kind` for the docker backend (and a Kubernetes export)."""
+    return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
+
+
+def scheduler_data_dir(state_dir: Path) -> Path:
+    return state_dir / "scheduler" / "etcd"
+
