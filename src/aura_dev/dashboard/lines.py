@@ -29,12 +29,12 @@ def service_colour(service: str) -> str:
 
 def shown(source: bytes, text: bytes) -> tuple[str, Level]:
     """What the console shows of one line, and its level."""
+    if b"\x1b" in text:
+        text = _ANSI.sub(b"", text)  # a browser shows no escape codes; the level is read without them
     if source == b"app":
         level = level_of(text[:200].decode("utf-8", "replace")) if ALARM.search(text) else Level.INFO
     else:
         text, level = compact_runtime_line(text)
-    if b"\x1b" in text:
-        text = _ANSI.sub(b"", text)
     return text.decode("utf-8", "replace"), level
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Generator
 
@@ -20,13 +21,28 @@ from aura_dev.engine.orchestrator import Orchestrator
 from aura_dev.logs.record import Level
 from aura_dev.net import LOOPBACK
 
-STOP_SECONDS = 2.0
-
 
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # Ctrl-C and SIGTERM are the supervisor's: it stops the stack, then us
+
+
+class _ToHub(logging.Handler):
+    """uvicorn's own errors (a fault in a dashboard route) as one line of aura's, in the log
+    store and the console, never a traceback over the stack's output; none while stopping,
+    when connections are cut on purpose."""
+
+    def __init__(self, orch: Orchestrator) -> None:
+        super().__init__(logging.ERROR)
+        self.orch = orch
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.orch.shutdown_requested.is_set():
+            return
+        error = record.exc_info[1] if record.exc_info else None
+        cause = f": {type(error).__name__}: {error}" if error is not None else ""
+        self.orch.hub.notice(None, f"dashboard: {record.getMessage()}{cause}", Level.ERROR)
 
 
 def listen(port: int) -> socket.socket:
@@ -51,6 +67,10 @@ async def serve(orch: Orchestrator, *, port: int, token: str) -> None:
         orch.hub.notice(None, f"dashboard: cannot listen on {LOOPBACK}:{port} ({exc.strerror}); "
                         "the stack runs without it", Level.WARN)
         return
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_ToHub(orch)]
+        logger.propagate = False
     broadcaster = Broadcaster(orch.hub, orch.snapshot)
     app = build_app(Dashboard(orch, Access(port, token), broadcaster))
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, log_level="warning",
@@ -67,14 +87,12 @@ async def serve(orch: Orchestrator, *, port: int, token: str) -> None:
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
-        broadcaster.publish("stack", {"state": "stopped"})
-        server.should_exit = True
-        await asyncio.sleep(0)  # let open streams send that last event
+        # The stack has stopped (the supervisor cancels its tasks last).  No graceful wait
+        # here: the loop must end now — a page already knows ("stopping", then its stream
+        # closes) — and a loop kept turning would fire timers of a stack that is gone.
         broadcaster.close_all()
-        try:
-            await asyncio.wait_for(task, STOP_SECONDS)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            server.force_exit = True
+        server.should_exit = server.force_exit = True
+        task.cancel()
         raise
     finally:
         sock.close()

@@ -98,7 +98,7 @@ class Client:
         items = list(self.items)
         self.items.clear()
         self.queued_lines = 0
-        if self.dropped and not items:
+        if self.dropped:  # lost after the last line queued: said at the end
             items.append(("dropped", self.dropped))
             self.dropped = 0
         messages: list[Message] = []
@@ -127,16 +127,18 @@ class Client:
     async def messages(self) -> AsyncIterator[list[Message]]:
         """Batches of messages until the page goes away or the dashboard stops; an empty
         batch now and then keeps the connection (and proxies) awake."""
-        while not self.closed:
+        while not (self.closed and not self.items):
             try:
                 await asyncio.wait_for(self.wake.wait(), HEARTBEAT_SECONDS)
             except asyncio.TimeoutError:
                 yield []
                 continue
             self.wake.clear()
+            batch = self.take()
+            if batch:
+                yield batch  # after `close`, what was queued still goes out (the "stopped" event)
             if self.closed:
                 return
-            yield self.take()
             await asyncio.sleep(BATCH_SECONDS)
 
 

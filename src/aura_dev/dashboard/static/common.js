@@ -34,7 +34,12 @@ const aura = (() => {
     ["hello", "state", "units", "notice", "lines", "stack"].concat(Object.keys(handlers)).forEach(listen);
     source.onopen = () => setConn("live", "live");
     source.onerror = () => {
-      if (conn.dataset.state !== "stopped") setConn("lost", "reconnecting…");
+      if (conn.dataset.state === "stopping" || conn.dataset.state === "stopped") {
+        setConn("stopped", "stack stopped");  // nothing will answer again: stop retrying
+        source.close();
+        return;
+      }
+      setConn("lost", "reconnecting…");
       dispatch("error", null);
     };
     return source;

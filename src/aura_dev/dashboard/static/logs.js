@@ -82,7 +82,7 @@
     const [ts, service, source, stream, level, text] = line;
     if (stream === "dropped") return el("div", { class: "line dropped", text: "▶ " + text });
     const label = aura.unitLabel(service, source);
-    return el("div", { class: `line l-${level} src-${source}${stream === "aura" ? " aura" : ""}`, dataset: { unit: label } },
+    return el("div", { class: `line l-${level} src-${source}${stream === "aura" ? " aura" : ""}`, dataset: { unit: label, ts } },
       el("span", { class: "ts", text: aura.clock(ts) }),
       el("span", { class: "unit", style: { color: colours[service] || "" }, text: label }),
       el("span", { class: "sep", text: "│" }),

@@ -14,10 +14,21 @@
         el("td", { class: row.masked ? "masked" : "", text: row.value }))));
   }
 
+  // One flag and its value per line, as a person would write the command.
+  function argvLines(argv) {
+    const lines = [];
+    for (const arg of argv) {
+      const last = lines[lines.length - 1];
+      if (last && !arg.startsWith("--") && last.length === 1 && last[0].startsWith("--")) last.push(arg);
+      else lines.push([arg]);
+    }
+    return lines.map((words) => words.join(" ")).join(" \\\n    ");
+  }
+
   async function load() {
     view = await aura.serviceDetails(false);
     document.getElementById("proc-command").textContent = view.appCommand;
-    document.getElementById("proc-daprd").textContent = view.sidecarArgv ? view.sidecarArgv.join(" \\\n    ") : "(no sidecar)";
+    document.getElementById("proc-daprd").textContent = view.sidecarArgv ? argvLines(view.sidecarArgv) : "(no sidecar)";
     document.getElementById("proc-facts").replaceChildren(el("dt", { text: "working folder" }), el("dd", { text: view.appCwd }),
       el("dt", { text: "argv" }), el("dd", { text: JSON.stringify(view.appArgv) }));
     showEnv();
