@@ -232,7 +232,7 @@ def test_a_printed_line_appears_in_the_log_pane_and_grep_narrows_it(stack: Stack
         assert page.inner_text("#log mark") == marker  # the search is highlighted
         assert f"grep={marker}" in page.url  # a filtered view is a link
         if SCREENSHOTS:
-            page.fill("#grep", "dash|POST|Touch")
+            page.fill("#grep", "notify|POST|Touch|actor state store")
             page.wait_for_function("() => document.querySelectorAll('#log mark').length > 3", timeout=20_000)
             shoot(page, "dashboard-logs.png")
 

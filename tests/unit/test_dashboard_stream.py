@@ -55,31 +55,31 @@ def test_a_selection_of_units_and_sidecar_lines_shortened_like_the_console() -> 
     assert client.lines_message(data["lines"])[1]["colours"] == {}
 
 
-def test_a_page_that_falls_behind_gets_a_count_and_a_bounded_queue() -> None:
+def test_a_page_that_falls_behind_keeps_the_newest_lines_within_its_bound_and_counts_the_rest() -> None:
     client = Client(Subscription(lines=True), max_lines=100)
     for index in range(50):
         client.chunk(chunk(APP, f"a{index}", f"b{index}"))  # 100 lines: exactly the bound
     for index in range(30):
-        client.chunk(chunk(APP, f"lost{index}"))
-    assert client.queued_lines == 100 and client.dropped == 30
-    first = texts(client.take())
-    assert len(first) == 101 and first[-1].startswith("30 lines not shown")  # told even when nothing follows
-    for index in range(151):
-        client.chunk(chunk(APP, f"y{index}"))
-    second = texts(client.take())
-    assert len(second) == 101 and second[-1].startswith("51 lines not shown")
+        client.chunk(chunk(APP, f"new{index}"))  # each pushes the oldest out
+    assert client.queued_lines <= 100 and client.queued_lines + client.dropped == 130
+    dropped = client.dropped
+    lines = texts(client.take())
+    assert lines[0].startswith(f"{dropped} lines not shown: the page did not keep up")
+    assert lines[-30:] == [f"new{index}" for index in range(30)] and len(lines) == 1 + 130 - dropped
     client.chunk(chunk(APP, "late"))
-    assert texts(client.take()) == ["late"]
+    assert texts(client.take()) == ["late"]  # counted once, then a clean slate
 
 
-def test_the_gap_is_marked_where_it_happened() -> None:
+def test_the_gap_is_marked_where_it_happened_and_events_are_never_dropped() -> None:
     client = Client(Subscription(lines=True), max_lines=2)
     client.chunk(chunk(APP, "1", "2"))
-    client.chunk(chunk(APP, "3"))  # no room: counted
-    client.queued_lines = 0  # the page took the first two
+    client.event("state", {"label": "orders"})
+    client.chunk(chunk(APP, "3"))  # no room: the oldest lines give way
     client.chunk(chunk(APP, "4"))
-    assert texts(client.take()) == ["1", "2", "1 lines not shown: the page did not keep up (all of them are in "
-                                    "`aura dev logs`)", "4"]
+    messages = client.take()
+    assert messages[0] == ("state", {"label": "orders"})
+    assert texts(messages) == ["2 lines not shown: the page did not keep up (all of them are in `aura dev logs`)",
+                               "3", "4"]
 
 
 def test_the_broadcaster_is_on_the_hub_only_while_a_page_is_open_and_coalesces_unit_records() -> None:

@@ -56,3 +56,20 @@ def test_unreadable_or_foreign_files_read_as_no_snapshot(tmp_path: Path) -> None
     del old["version"]  # written before snapshots carried a version: same shape
     path.write_text(json.dumps(old))
     assert read_snapshot(path) == sample()
+
+
+def test_state_json_is_written_only_while_the_supervisor_lock_is_held(tmp_path: Path) -> None:
+    # A state write scheduled before the run ended and carried out after it (a timer firing
+    # while the event loop winds down) must not bring back a stopped stack's state.json.
+    from aura_dev.engine import runstate
+
+    runstate.write_state(tmp_path, sample())
+    assert runstate.read_state(tmp_path) is None
+    lock = runstate.SupervisorLock(tmp_path)
+    lock.acquire()
+    runstate.write_state(tmp_path, sample())
+    assert runstate.read_state(tmp_path) == sample()
+    runstate.clear_state(tmp_path)
+    lock.release()
+    runstate.write_state(tmp_path, sample())
+    assert runstate.read_state(tmp_path) is None

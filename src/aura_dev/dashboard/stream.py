@@ -4,10 +4,10 @@ coalesced a moment later), aura's notices (reloads, restarts, failures) and log 
 The broadcaster is a view on the engine's hub (`EventHub.attach`, a `LogSink`) and a state
 listener, attached only while a page is open.  The hub calls it synchronously for every
 chunk, so it only appends to each page's queue: never a wait, never a parse.  A page's
-queue holds at most `max_lines` lines; what arrives beyond that is counted, and the page is
-told "N lines not shown" — the supervisor never slows down for a browser.  Each page's
-sender turns its queue into a message about every `BATCH_SECONDS`, so a flood costs the
-supervisor a bounded amount of work per page, not one write per line.
+queue holds at most `max_lines` lines; when more arrive the oldest give way, counted, and the
+page is told "N lines not shown" — the supervisor never slows down for a browser.  A page's sender
+sends log lines at most every `BATCH_SECONDS` (a flood costs the supervisor a bounded
+amount of work per page, not one write per line), and anything else at once.
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ from aura_dev.engine.snapshot import StackSnapshot, UnitRecord
 from aura_dev.logs.query import LogFilter
 from aura_dev.logs.record import Level, LogChunk, Source, UnitRef
 
-MAX_QUEUED_LINES = 5000
-BATCH_SECONDS = 0.05
+# A page is sent at most MAX_QUEUED_LINES lines every BATCH_SECONDS (20,000 a second): more
+# than a person can read, and what a browser draws without falling behind; in a flood the
+# rest is counted, which keeps the supervisor's cost per open page small and bounded.
+MAX_QUEUED_LINES = 2000
+BATCH_SECONDS = 0.1
 UNITS_COALESCE_SECONDS = 0.03
 HEARTBEAT_SECONDS = 20.0
 Message = tuple[str, Any]  # (event name, JSON-able data)
@@ -45,7 +48,8 @@ class Subscription:
 class Client:
     sub: Subscription
     max_lines: int = MAX_QUEUED_LINES
-    items: deque[tuple[str, Any]] = field(default_factory=deque)
+    events: deque[Message] = field(default_factory=deque)  # states, records, notices: few, all kept
+    pending: deque[tuple[int, Any]] = field(default_factory=deque)  # (line count, chunk or line): bounded
     queued_lines: int = 0
     dropped: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -53,7 +57,7 @@ class Client:
     _colours_sent: set[str] = field(default_factory=set)
 
     def event(self, name: str, data: Any) -> None:
-        self.items.append((name, data))
+        self.events.append((name, data))
         self.wake.set()
 
     def chunk(self, chunk: LogChunk) -> None:
@@ -67,54 +71,43 @@ class Client:
                 return  # one search over the whole chunk rules most of a flood out
         if not unit_wanted(sub.units, unit.service, unit.source):
             return
-        count = chunk.data.count(b"\n")
-        if self.queued_lines + count > self.max_lines:
-            self.dropped += count
-            return
-        self._mark_dropped()
-        self.items.append(("chunk", chunk))
-        self.queued_lines += count
-        self.wake.set()
+        self._queue(chunk.data.count(b"\n"), chunk)
 
     def notice_line(self, unit: UnitRef | None, text: str, level: Level, ts: float) -> None:
         service, source = (unit.service, unit.source) if unit else ("aura", Source.INFRA)
         if not unit_wanted(self.sub.units, service, source):
             return
-        line = notice_line(unit, text, level, ts)
         flt = self.sub.flt
         if flt is not None and not (flt.owner_wanted(service) and flt.accepts_text(source.value.encode(), text.encode())):
             return
-        self._mark_dropped()
-        self.items.append(("line", line))
+        self._queue(1, notice_line(unit, text, level, ts))
+
+    def _queue(self, count: int, item: Any) -> None:
+        # Behind by more than the bound: the oldest waiting lines give way (counted), so the
+        # page stays close to now — the end of a flood is what a person looks for.
+        while self.pending and self.queued_lines + count > self.max_lines:
+            gone, _item = self.pending.popleft()
+            self.queued_lines -= gone
+            self.dropped += gone
+        self.pending.append((count, item))
+        self.queued_lines += count
         self.wake.set()
 
-    def _mark_dropped(self) -> None:
-        if self.dropped:
-            self.items.append(("dropped", self.dropped))
-            self.dropped = 0
-
     def take(self) -> list[Message]:
-        """Everything queued, as messages: consecutive lines become one `lines` message."""
-        items = list(self.items)
-        self.items.clear()
-        self.queued_lines = 0
-        if self.dropped:  # lost after the last line queued: said at the end
-            items.append(("dropped", self.dropped))
-            self.dropped = 0
-        messages: list[Message] = []
-        lines: list[BrowserLine] = []
-        for name, data in items:
-            if name == "chunk":
-                lines.extend(chunk_lines(data, self.sub.flt))
-            elif name == "line":
-                lines.append(data)
-            elif name == "dropped":
-                lines.append(dropped_line(data))
+        """Everything queued, as messages: the events, then one `lines` message (led by
+        "N lines not shown" when some gave way)."""
+        messages = list(self.events)
+        self.events.clear()
+        lines: list[BrowserLine] = [dropped_line(self.dropped)] if self.dropped else []
+        flt = self.sub.flt
+        per_line = flt if flt is not None and (flt.sources or flt.grep or flt.min_level) else None
+        for _count, item in self.pending:
+            if isinstance(item, LogChunk):
+                lines.extend(chunk_lines(item, per_line))
             else:
-                if lines:
-                    messages.append(self.lines_message(lines))
-                    lines = []
-                messages.append((name, data))
+                lines.append(item)
+        self.pending.clear()
+        self.queued_lines = self.dropped = 0
         if lines:
             messages.append(self.lines_message(lines))
         return messages
@@ -127,7 +120,7 @@ class Client:
     async def messages(self) -> AsyncIterator[list[Message]]:
         """Batches of messages until the page goes away or the dashboard stops; an empty
         batch now and then keeps the connection (and proxies) awake."""
-        while not (self.closed and not self.items):
+        while not (self.closed and not self.events and not self.pending):
             try:
                 await asyncio.wait_for(self.wake.wait(), HEARTBEAT_SECONDS)
             except asyncio.TimeoutError:
@@ -139,7 +132,8 @@ class Client:
                 yield batch  # after `close`, what was queued still goes out (the "stopped" event)
             if self.closed:
                 return
-            await asyncio.sleep(BATCH_SECONDS)
+            if any(name == "lines" for name, _data in batch):
+                await asyncio.sleep(BATCH_SECONDS)  # lines come in batches; a state change goes at once
 
 
 def dropped_line(count: int) -> BrowserLine:

@@ -7,7 +7,7 @@
 (() => {
   const { snapshot, el } = aura;
   const MAX_DOM_LINES = 5000;      // the pane keeps the newest lines
-  const MAX_PENDING = 20000;       // waiting to be drawn; beyond: counted, not kept
+  const MAX_PENDING = 5000;        // waiting to be drawn (a pane's worth); beyond: counted, not kept
   const PER_FRAME = 1500;
   const pane = document.getElementById("log");
   const countBox = document.getElementById("log-count");
@@ -122,15 +122,16 @@
     for (const line of lines) {
       if (line[3] === "dropped") noteHidden(line[6] || 0);
     }
-    const room = MAX_PENDING - pending.length;
-    if (lines.length > room) {
-      const cut = lines.length - Math.max(0, room);
+    pending.push(...lines);
+    // Behind by more than a pane's worth: the oldest waiting lines go (counted, marked where
+    // they were), so that what is drawn stays close to now.
+    const cut = pending.length - MAX_PENDING;
+    if (cut > 0) {
+      pending.splice(0, cut);
       noteHidden(cut);
-      lines = lines.slice(cut);
-      pending.push([Date.now() / 1000, "aura", "infra", "dropped", "warn",
+      pending.unshift([Date.now() / 1000, "aura", "infra", "dropped", "warn",
         `${cut} lines not shown: the page did not keep up (all of them are in \`aura dev logs\`)`, cut]);
     }
-    pending.push(...lines);
     schedule();
   }
 
