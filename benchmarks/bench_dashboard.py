@@ -185,31 +185,35 @@ def cpu_share(proc: psutil.Process, seconds: float) -> float:
     return ((after.user - before.user) + (after.system - before.system)) / (time.monotonic() - start) * 100
 
 
-def bench_idle(work: Path, seconds: float) -> str:
+def bench_idle(work: Path, seconds: float, repeat: int) -> str:
     root = work / "idle10"
     root.mkdir()
     up_workspace(root, generated(root, 10))
-    rows = []
-    for label, enabled, page_open in (("off", False, False), ("on, no page open", True, False),
-                                      ("on, units page open", True, True), ("on, logs page open", True, "logs")):
-        set_dashboard(root, enabled)
-        with running(root):
-            proc = supervisor(root)
-            time.sleep(2.0)  # after the start's own work
-            if page_open:
+    shares: dict[str, list[float]] = {"off": [], "on, no page open": [], "on, units page open": [],
+                                      "on, logs page open": []}
+    for _ in range(repeat):  # interleaved: the machine's load moves
+        for enabled in (False, True):
+            set_dashboard(root, enabled)
+            with running(root):
+                proc = supervisor(root)
+                time.sleep(2.0)  # after the start's own work
+                if not enabled:
+                    shares["off"].append(cpu_share(proc, seconds))
+                    continue
+                shares["on, no page open"].append(cpu_share(proc, seconds))
                 with chromium() as context:
                     page = context.new_page()
                     page.goto(login(root))
-                    if page_open == "logs":
-                        page.goto(page.url.split("?")[0] + "logs")
-                    page.wait_for_selector("#conn[data-state='live']")
-                    time.sleep(1.0)
-                    share = cpu_share(proc, seconds)
-            else:
-                share = cpu_share(proc, seconds)
-        rows.append([label, f"{share:.2f} %"])
-    return "\n".join([f"#### Supervisor CPU, idle, 10 services, over {seconds:g} s", "",
-                      table(["dashboard", "supervisor CPU"], rows)])
+                    for label, path in (("on, units page open", ""), ("on, logs page open", "logs")):
+                        page.goto(page.url.split("?")[0] + path)
+                        page.wait_for_selector("#conn[data-state='live']")
+                        time.sleep(1.0)
+                        shares[label].append(cpu_share(proc, seconds))
+    off = median(shares["off"])
+    rows = [[label, f"{median(values):.2f} % ({min(values):.2f}–{max(values):.2f})",
+             f"{median(values) - off:+.2f}"] for label, values in shares.items()]
+    return "\n".join([f"#### Supervisor CPU, idle, 10 services, {repeat} × {seconds:g} s each, interleaved", "",
+                      table(["dashboard", "supervisor CPU (median, range)", "vs off, points"], rows)])
 
 
 # ------------------------------------------------------------------ log throughput into an open page
@@ -326,7 +330,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aura-bench-dash-") as tmp:
         work = Path(tmp)
         for part, run in (("up", lambda: bench_up(work, args.repeat)), ("page", lambda: bench_page(work, args.repeat)),
-                          ("idle", lambda: bench_idle(work, args.idle_seconds)),
+                          ("idle", lambda: bench_idle(work, args.idle_seconds, args.repeat)),
                           ("logs", lambda: bench_logs(work, args.repeat, args.lines))):
             if not getattr(args, f"skip_{part}"):
                 sections.append(run())

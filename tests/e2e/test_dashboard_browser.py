@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from conftest import REPO, require, run_aura
+from conftest import require, run_aura
 from support.browser import chromium, chromium_path, playwright_installed
 from support.stack import SAMPLE, copy_workspace, http, state, wait_for
 
@@ -281,8 +281,3 @@ def test_down_from_the_page_stops_the_stack_and_the_next_up_keeps_the_port(stack
     assert up.returncode == 0, up.stdout + up.stderr
     assert stack.status()["dashboard"]["port"] == port
 
-
-def test_the_wheel_carries_the_pages(tmp_path: Path) -> None:
-    assets = REPO / "src" / "aura_dev" / "dashboard"
-    for name in ("templates/base.html", "static/common.js", "static/dashboard.css", "static/panels/dapr.js"):
-        assert (assets / name).is_file(), name

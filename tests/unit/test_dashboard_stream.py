@@ -70,7 +70,7 @@ def test_a_page_that_falls_behind_keeps_the_newest_lines_within_its_bound_and_co
     assert texts(client.take()) == ["late"]  # counted once, then a clean slate
 
 
-def test_the_gap_is_marked_where_it_happened_and_events_are_never_dropped() -> None:
+def test_the_gap_is_marked_where_it_happened_and_events_are_not_pushed_out_by_lines() -> None:
     client = Client(Subscription(lines=True), max_lines=2)
     client.chunk(chunk(APP, "1", "2"))
     client.event("state", {"label": "orders"})

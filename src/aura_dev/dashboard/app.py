@@ -119,11 +119,11 @@ def build_app(dash: Dashboard) -> Any:
             sub, tail = subscription(request.query_params, lines=request.query_params.get("lines") == "1")
         except BadFilter as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        client = dash.broadcaster.open(sub)
-        orch.hub.flush()  # what came before this moment is in the store, for the history below
-        began_us = int(time.time() * 1_000_000)
-
         async def body() -> AsyncIterator[bytes]:
+            # Opened here, not before: a page that leaves before its stream starts leaves nothing behind.
+            client = dash.broadcaster.open(sub)
+            orch.hub.flush()  # what came before this moment is in the store, for the history below
+            began_us = int(time.time() * 1_000_000)
             try:
                 yield sse("hello", {"at": began_us / 1e6, "lines": sub.lines})
                 if sub.lines:

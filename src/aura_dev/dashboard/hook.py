@@ -43,7 +43,11 @@ class DashboardHook:
     async def _serve(self, orch: Orchestrator, port: int) -> None:
         # Starlette, uvicorn and Jinja2 cost ~0.2 s to import: in a thread, so the loop
         # (health checks, log lines) never waits for them.
-        await asyncio.to_thread(importlib.import_module, "aura_dev.dashboard.server")
+        try:
+            await asyncio.to_thread(importlib.import_module, "aura_dev.dashboard.server")
+        except ImportError as exc:  # a broken install: the stack still runs
+            orch.hub.notice(None, f"dashboard unavailable: {exc} (reinstall aura-dev)", Level.ERROR)
+            return
         from aura_dev.dashboard.server import serve
 
         await serve(orch, port=port, token=self.token)

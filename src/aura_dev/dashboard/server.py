@@ -27,6 +27,11 @@ class _Server(uvicorn.Server):
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # Ctrl-C and SIGTERM are the supervisor's: it stops the stack, then us
 
+    async def main_loop(self) -> None:
+        # uvicorn wakes up 10 times a second to refresh its Date header and count requests
+        # against a limit: neither is used here, and an idle supervisor should stay asleep.
+        await asyncio.Event().wait()  # until the supervisor cancels the server
+
 
 class _ToHub(logging.Handler):
     """uvicorn's own errors (a fault in a dashboard route) as one line of aura's, in the log

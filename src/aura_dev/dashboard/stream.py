@@ -25,12 +25,13 @@ from aura_dev.engine.snapshot import StackSnapshot, UnitRecord
 from aura_dev.logs.query import LogFilter
 from aura_dev.logs.record import Level, LogChunk, Source, UnitRef
 
-# A page is sent at most MAX_QUEUED_LINES lines every BATCH_SECONDS (20,000 a second): more
+# A page is sent at most MAX_QUEUED_LINES lines every BATCH_SECONDS (10,000 a second): more
 # than a person can read, and what a browser draws without falling behind; in a flood the
 # rest is counted, which keeps the supervisor's cost per open page small and bounded.
-MAX_QUEUED_LINES = 2000
+MAX_QUEUED_LINES = 1000
 BATCH_SECONDS = 0.1
 UNITS_COALESCE_SECONDS = 0.03
+MAX_QUEUED_EVENTS = 2000  # far more than a stack makes between two sends; a bound all the same
 HEARTBEAT_SECONDS = 20.0
 Message = tuple[str, Any]  # (event name, JSON-able data)
 
@@ -48,7 +49,7 @@ class Subscription:
 class Client:
     sub: Subscription
     max_lines: int = MAX_QUEUED_LINES
-    events: deque[Message] = field(default_factory=deque)  # states, records, notices: few, all kept
+    events: deque[Message] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED_EVENTS))  # states, notices
     pending: deque[tuple[int, Any]] = field(default_factory=deque)  # (line count, chunk or line): bounded
     queued_lines: int = 0
     dropped: int = 0

@@ -8,7 +8,7 @@
   const { snapshot, el } = aura;
   const MAX_DOM_LINES = 5000;      // the pane keeps the newest lines
   const MAX_PENDING = 5000;        // waiting to be drawn (a pane's worth); beyond: counted, not kept
-  const PER_FRAME = 1500;
+  const PER_FRAME = 1000;
   const pane = document.getElementById("log");
   const countBox = document.getElementById("log-count");
   const hiddenBox = document.getElementById("log-hidden");
