@@ -4,14 +4,13 @@ lines, follow."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from aura_dev.cli import console as ui
 from aura_dev.errors import UnknownService, UserError
+from aura_dev.logs.filters import BadFilter, build_log_filter
 from aura_dev.logs.query import Follower, LogFilter, query, selected_owners
-from aura_dev.logs.record import Source, parse_level
-from aura_dev.logs.view import LineFormatter, parse_since
+from aura_dev.logs.view import LineFormatter
 from aura_dev.workspace.locate import WorkspaceRef
 from aura_dev.workspace.problems import did_you_mean
 
@@ -26,27 +25,11 @@ def build_filter(ws: WorkspaceRef, services: list[str], since: str | None, sourc
             guess = did_you_mean(name, known)
             raise UnknownService(f"no service or infra unit named {name!r}",
                                  hint=f"did you mean {guess!r}?" if guess else f"known: {', '.join(known)}")
-    flt = LogFilter(services=set(services))
     try:
-        flt.sources = {Source(value) for value in sources}
-    except ValueError:
-        raise UserError(f"--source takes app, sidecar or infra, not {', '.join(sources)}") from None
-    if level:
-        try:
-            flt.min_level = parse_level(level)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    if since:
-        try:
-            flt.since_us = int(parse_since(since) * 1_000_000)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    if grep:
-        try:
-            flt.grep = re.compile(grep.encode(), re.IGNORECASE if ignore_case else 0)
-        except re.error as exc:
-            raise UserError(f"--grep is not a valid regular expression: {exc}") from None
-    return flt
+        return build_log_filter(services=services, sources=sources, level=level, grep=grep,
+                                ignore_case=ignore_case, since=since)
+    except BadFilter as exc:
+        raise UserError(str(exc)) from None
 
 
 def run(ws: WorkspaceRef, *, services: list[str], follow: bool, tail: int | None, since: str | None,

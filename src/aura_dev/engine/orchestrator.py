@@ -20,7 +20,7 @@ from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
 from aura_dev.engine.live_snapshot import build_snapshot
-from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.engine.snapshot import DashboardRecord, StackSnapshot
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.errors import InfraError, UnknownService
 from aura_dev.infra.base import InfraBackend, reset_scheduler_data
@@ -71,6 +71,7 @@ class Orchestrator:
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
+        self.dashboard: DashboardRecord | None = None  # set by the dashboard's hook (the engine never imports it)
         self._state_dirty = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub.state_listeners.append(self._on_state)
@@ -206,7 +207,7 @@ class Orchestrator:
     def snapshot(self) -> StackSnapshot:
         return build_snapshot(ws=self.ws, key=self.key, backend=self.backend_name,
                               runtime_version=self.runtime.version, started_at=self.started_at,
-                              settled=self.startup_settled.is_set(),
+                              settled=self.startup_settled.is_set(), dashboard=self.dashboard,
                               control=runstate.control_socket_path(self.ws.state_dir), infra=self.infra,
                               services=self.services)
 
@@ -379,9 +380,8 @@ class Orchestrator:
         return 1 if failed else 0
 
     async def _flush_periodically(self) -> None:
-        # The store buffers writes (a chatty service then costs few syscalls); this bounds how
-        # late a line reaches `aura dev logs -f` in another terminal.  A flush with nothing
-        # buffered makes no syscall, so a short period costs nothing on a quiet stack.
+        # The store buffers writes (few syscalls for a chatty service); this bounds how late a line
+        # reaches `aura dev logs -f`.  A flush with nothing buffered makes no syscall: cheap when quiet.
         while True:
             await asyncio.sleep(STORE_FLUSH_SECONDS)
             self.hub.flush()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aura_dev.engine import runstate
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
@@ -61,9 +61,23 @@ def prepare(ws: Workspace, options: UpOptions) -> Prepared:
     return Prepared(runtime, backend, why)
 
 
+class SupervisorHook(Protocol):
+    """Something served beside the stack by its supervisor (the dashboard), passed in by the
+    CLI: the engine never imports what sits above it."""
+
+    def prepare(self, orch: Orchestrator) -> None:
+        """Before the start, and cheap: claim what it needs (a port), add itself to the snapshot."""
+        ...
+
+    async def serving(self, orch: Orchestrator) -> None:
+        """Once the stack is up, on the supervisor's loop: start its tasks (`orch.spawn`) and return."""
+        ...
+
+
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
-              on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None) -> int:
+              on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
+              hooks: Sequence[SupervisorHook] = ()) -> int:
     """Run the stack in this process until it is asked to stop; the exit code."""
 
     async def serving(orch: Orchestrator) -> None:
@@ -71,9 +85,13 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        for hook in hooks:
+            await hook.serving(orch)
 
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
+        for hook in hooks:
+            hook.prepare(orch)
         if on_orchestrator is not None:
             on_orchestrator(orch, asyncio.get_running_loop())
         return await orch.run(on_started=on_started, on_serving=serving)
@@ -81,7 +99,7 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
     return asyncio.run(main())
 
 
-def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared) -> int:
+def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks: Sequence[SupervisorHook] = ()) -> int:
     """Fork a supervisor into its own session; its pid.
 
     A fork, not a new interpreter: the child starts with everything already imported and
@@ -103,7 +121,7 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared) -> int
         os.chdir(ws.root)
         store = log_store(ws)
         try:
-            code = supervise(ws, options, prepared, EventHub(store))
+            code = supervise(ws, options, prepared, EventHub(store), hooks=hooks)
         finally:
             store.close()
     except BaseException:  # everything, even SystemExit: the log is the only witness
