@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from aura_dev.atomic import sibling_temp
+from aura_dev.atomic import require_writable, sibling_temp
 from aura_dev.errors import UserError, WorkspaceInvalid
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import WORKSPACE_FILE
@@ -92,6 +92,7 @@ def write_workspace_file(
     found in the generated text into one about the file it was generated from.
     """
     refuse_overwrite(target, force)
+    require_writable(target.parent, f"aura writes {target.name} there")
     temporary = sibling_temp(target)
     try:
         # Mode "x" creates the file with the usual permissions (umask), unlike mkstemp's 0600.
