@@ -87,24 +87,3 @@ def create_exclusive(path: Path, data: str | bytes) -> None:
         os.link(temp, path)
     finally:
         temp.unlink(missing_ok=True)
-
-
-
-def require_writable(folder: Path, why: str) -> None:
-    """Raise CannotWrite unless files can be created in `folder` (or, if it does not exist
-    yet, in the nearest folder above it that does): asked before a command writes anything,
-    so that a read-only or foreign folder leaves nothing half-written."""
-    from aura_dev.errors import CannotWrite, os_hint, os_reason
-
-    existing = folder
-    while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise CannotWrite(f"{existing} is not a folder, but {why}",
-                          hint=f"move {existing} away, or point aura at another folder")
-    probe = sibling_temp(existing / "write-probe")
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        raise CannotWrite(f"cannot write in {existing}: {os_reason(exc)} ({why})", hint=os_hint(exc)) from None
-    probe.unlink(missing_ok=True)

@@ -34,9 +34,9 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
                                                                help="Seconds a unit may take to be ready")] = None,
     ) -> None:
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
-        from aura_dev.atomic import require_writable
         from aura_dev.cli import stack_view
         from aura_dev.engine.orchestrator import UpOptions
+        from aura_dev.workspace.disk import require_writable
 
         if backend is not None and backend not in ("auto", "docker", "native"):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")

@@ -50,7 +50,8 @@ def read_run_file(run_file: Path) -> RunTemplate:
     except OSError as exc:
         raise UserError(f"cannot read {run_file}: {os_reason(exc)}") from None
     except YamlRefused as exc:
-        raise RunFileInvalid(f"{run_file.name} cannot be loaded", [Problem(run_file, exc.location, (), exc.message)]) from None
+        raise RunFileInvalid(f"{run_file.name} cannot be loaded",
+                             [Problem(run_file, exc.location, (), exc.message)]) from None
     except YamlSyntaxError as exc:
         raise RunFileInvalid(f"{run_file.name} is not valid YAML",
                              [Problem(run_file, exc.location, (), f"not valid YAML: {exc.message}")]) from None

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from aura_dev.atomic import require_writable, sibling_temp
+from aura_dev.atomic import sibling_temp
 from aura_dev.errors import UserError, WorkspaceInvalid
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import WORKSPACE_FILE
 from aura_dev.workspace.problems import Problem

@@ -18,10 +18,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from aura_dev.atomic import require_writable
 from aura_dev.errors import ScaffoldRefused
 from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES
 from aura_dev.scaffold.service import commit_workspace_file, stage_workspace_file, staging_folder, validate, write_new_file
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.names import dns_label_problem, suggest_label
 from aura_dev.workspace.problems import did_you_mean

@@ -23,9 +23,10 @@ import jinja2
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from aura_dev.atomic import create_exclusive, require_writable, sibling_temp, write_atomic
+from aura_dev.atomic import create_exclusive, sibling_temp, write_atomic
 from aura_dev.errors import AuraError, ScaffoldRefused, WorkspaceInvalid
 from aura_dev.plan.infra import InfraKind
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import STATE_DIR, WORKSPACE_FILE
 from aura_dev.workspace.model import Service
@@ -190,15 +191,19 @@ def install_dependencies(created: ServiceCreated) -> str | None:
 
 
 def _check_service(request: NewService, root: Path, services: Mapping[str, Service]) -> Language:
+    own_units = {kind.value for kind in InfraKind}
+    # A suggested name must be free in every sense the checks below use.
+    taken = set(services) | own_units | {s.dapr.app_id for s in services.values() if s.dapr.app_id}
     reason = app_id_problem(request.name)
     if reason:
-        suggestion = suggest_label(request.name, taken=services, fallback="my-service")
+        suggestion = suggest_label(request.name, taken=taken, fallback="my-service")
         raise ScaffoldRefused(f"cannot use '{request.name}' as a service name: {reason}",
                               hint=f"the name is the service's Dapr app id; try '{suggestion}'")
-    if request.name in {kind.value for kind in InfraKind}:
+    if request.name in own_units:
         # The run state and `aura dev logs` name units by service; these names are aura's own.
+        other = suggest_label(f"{request.name}-service", taken=taken)
         raise ScaffoldRefused(f"'{request.name}' is the name of one of aura's own units (Redis, placement, "
-                              "scheduler)", hint=f"pick another name, e.g. '{request.name}-service'")
+                              "scheduler)", hint=f"pick another name, e.g. '{other}'")
     language = LANGUAGES.get(request.language)
     if language is None:
         guess = did_you_mean(request.language, LANGUAGES)

@@ -76,7 +76,8 @@ def semantic_problems(
         dependency_waves({n: [d for d in s.depends_on if d != n] for n, s in services.items()})
     except DependencyCycle as cycle:
         first = cycle.cycle[0]
-        add(("services", first, "dependsOn"), f"dependency cycle: {' -> '.join(shown(n).strip(chr(39)) for n in cycle.cycle)}",
+        chain = " -> ".join(shown(name).strip("'") for name in cycle.cycle)
+        add(("services", first, "dependsOn"), f"dependency cycle: {chain}",
             "remove one of these dependsOn entries")
 
     problems.extend(_port_problems(file, doc, spec, services))

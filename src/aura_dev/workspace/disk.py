@@ -1,5 +1,6 @@
 """What is at a path the workspace names, said as the reason that holds: missing, a file
-where a folder belongs (or the reverse), a symlink loop, unreachable.
+where a folder belongs (or the reverse), a symlink loop, unreachable; and whether aura
+can write in a folder before it starts writing there.
 
 `Path.is_dir()` answers only yes or no (and raises on a name that is too long), which is
 how "service folder afile does not exist" was said of a file that exists.
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from aura_dev.errors import os_reason
+from aura_dev.atomic import sibling_temp
+from aura_dev.errors import CannotWrite, os_hint, os_reason
 
 
 class Want(Enum):
@@ -57,3 +59,21 @@ def path_problem(path: Path, want: Want) -> PathProblem | None:
         return PathProblem("is a folder, not a file" if stat.S_ISDIR(mode) else "is not a regular file",
                            missing=False)
     return None
+
+
+def require_writable(folder: Path, why: str) -> None:
+    """Raise CannotWrite unless files can be created in `folder` (or, if it does not exist
+    yet, in the nearest folder above it that does): asked before a command writes anything,
+    so that a read-only or foreign folder leaves nothing half-written."""
+    existing = folder
+    while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CannotWrite(f"{existing} is not a folder, but {why}",
+                          hint=f"move {existing} away, or point aura at another folder")
+    probe = sibling_temp(existing / "write-probe")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise CannotWrite(f"cannot write in {existing}: {os_reason(exc)} ({why})", hint=os_hint(exc)) from None
+    probe.unlink(missing_ok=True)

@@ -57,7 +57,8 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
     try:
         doc = load_yaml_file(file)
     except YamlRefused as exc:
-        raise WorkspaceInvalid(f"{file.name} cannot be loaded", [Problem(file, exc.location, (), exc.message)]) from None
+        raise WorkspaceInvalid(f"{file.name} cannot be loaded",
+                               [Problem(file, exc.location, (), exc.message)]) from None
     except YamlSyntaxError as exc:
         raise WorkspaceInvalid(f"{file.name} is not valid YAML",
                                [Problem(file, exc.location, (), f"not valid YAML: {exc.message}")]) from None
@@ -65,8 +66,8 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
         raise unreadable(file, exc) from None
 
     problems: list[Problem] = [
-        Problem(file, dup.again, dup.path, f"duplicate key {shown(str(dup.path[-1]))} (first defined at line {dup.first.line})",
-                hint="YAML keeps only one of them; rename or merge the two")
+        Problem(file, dup.again, dup.path,
+                f"duplicate key {shown(str(dup.path[-1]))} (first defined at line {dup.first.line})", hint="YAML keeps only one of them; rename or merge the two")
         for dup in doc.duplicates
     ]
     if not isinstance(doc.data, dict):

@@ -231,7 +231,8 @@ class _Builder:
         self.doc.value_locations.setdefault(path, self.at(node))
         target = _deref(node)
         if id(target) in open_nodes:
-            raise YamlRefused("this alias refers to a value that contains it: aura cannot read a recursive value", self.at(node))
+            raise YamlRefused("this alias refers to a value that contains it: aura cannot read a recursive value",
+                              self.at(node))
         inside = open_nodes | {id(target)}
         if isinstance(target, yaml.MappingNode):
             result: dict[Any, Any] = {}
@@ -296,7 +297,8 @@ class _Builder:
         for source in merges:
             for mapping in self.merged_mappings(source):
                 if id(mapping) in open_nodes:
-                    raise YamlRefused("this merge refers to a mapping that contains it: aura cannot read a recursive value",
+                    raise YamlRefused("this merge refers to a mapping that contains it: aura cannot read a "
+                                      "recursive value",
                                           self.at(source))
                 for key, key_node, value_node in self.entries(mapping, path, open_nodes | {id(mapping)}):
                     if key not in supplied:

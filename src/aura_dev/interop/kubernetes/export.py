@@ -15,7 +15,6 @@ from typing import Any
 
 import yaml
 
-from aura_dev.atomic import require_writable
 from aura_dev.errors import UserError
 from aura_dev.interop.kubernetes.model import (
     HEADER, REDIS_NAME, REDIS_PASSWORD_STAND_IN, SERVICE_NAME, ExportBuilder, KubernetesExport, Manifest,
@@ -23,6 +22,7 @@ from aura_dev.interop.kubernetes.model import (
 from aura_dev.interop.kubernetes.resources import add_dapr_resources, add_redis, bundles_redis, cluster_values
 from aura_dev.interop.kubernetes.warnings import images_warning, local_only_warning, secrets_warning
 from aura_dev.interop.kubernetes.workloads import add_service
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.names import dns_label_problem
 
