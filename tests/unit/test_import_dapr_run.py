@@ -302,7 +302,7 @@ def test_import_is_listed_in_help() -> None:
             ("dapr.yaml:8:14: apps[0].command", "expected a list of strings, got 'python3 app.py'"),
         ]),
         ("bad-app-id", [("dapr.yaml:3:17: apps[0].appDirPath",
-                         "app id 'Order_Processor' is not a DNS label")]),
+                         "app id 'Order_Processor' holds 'O', 'P', '_': only lowercase letters")]),
         ("port-clash", [("dapr.yaml:10:19: apps[1].daprHTTPPort",
                          "port 8080 is also used by apps[0].appPort (line 5)")]),
         ("resources-missing", [

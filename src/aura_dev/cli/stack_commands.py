@@ -36,10 +36,15 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
         from aura_dev.cli import stack_view
         from aura_dev.engine.orchestrator import UpOptions
+        from aura_dev.workspace.disk import require_writable
 
         if backend is not None and backend not in ("auto", "docker", "native"):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
+        if ready_timeout is not None and not ready_timeout > 0:  # also NaN
+            raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
+                                     "above 0", param_hint="--timeout")
         ws = load(workspace)
+        require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
                             ready_timeout=ready_timeout)
         if detach:
@@ -97,6 +102,9 @@ def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, s
     from aura_dev.engine import session
     from aura_dev.engine.control import Operation, Which
 
+    if app_only and sidecar_only:
+        raise typer.BadParameter(f"--app and --sidecar exclude each other: leave both out to {op} the app and "
+                                 "its sidecar", param_hint="--app / --sidecar")
     which = Which.APP if app_only else Which.SIDECAR if sidecar_only else Which.ALL
     reply = session.control(locate(workspace), Operation(op), services, which)
     states = ", ".join(f"{n} {'ready' if ok else 'not ready'}" for n, ok in reply.states.items())

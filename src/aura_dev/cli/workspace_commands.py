@@ -40,6 +40,9 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         from aura_dev.workspace.resolved import schema_text
 
         text = schema_text()
+        if output is not None and output.is_dir():
+            raise typer.BadParameter(f"{output} is a folder; give the file to write, e.g. "
+                                     f"{output / 'aura.schema.json'}", param_hint="--output")
         if output is None:
             sys.stdout.write(text)
         else:

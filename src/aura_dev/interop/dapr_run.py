@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aura_dev.interop.dapr_run_file import read_run_file, slug
+from aura_dev.interop.dapr_run_file import read_run_file
 from aura_dev.interop.dapr_run_template import App, Findings, RunTemplate, Section
 from aura_dev.interop.workspace_file import render_workspace
 from aura_dev.workspace.model import LogLevel
+from aura_dev.workspace.names import suggest_label
 from aura_dev.workspace.problems import Problem, dotted
 from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
 
@@ -103,7 +104,7 @@ class _Mapper:
 
     def convert(self) -> ImportResult:
         template = self.template
-        spec: dict[str, Any] = {"name": template.name or slug(self.out_dir.name)}
+        spec: dict[str, Any] = {"name": template.name or suggest_label(self.out_dir.name, fallback="workspace")}
         services = self.services()  # fills spec's `dapr:` settings shared by all apps
         if self.shared:
             spec["dapr"] = self.shared
