@@ -305,11 +305,12 @@ class UnitRunner:
             self.finished.set()
             await self._wait_for_request()
             return
-        decision = self.policy.exited(code, time.monotonic())
+        ready_since = self.ready_at if self._ready_this_run else None
+        decision = self.policy.exited(code, time.monotonic(), ready_since=ready_since)
         reason = spawn_error or decision.reason
         if decision.action is Action.RESTART:
-            self.hub.notice(self.ref, f"{reason}; restarting in {decision.delay:.1f} s "
-                            f"(restart {self.policy.restarts})", Level.WARN)
+            when = f"in {decision.delay:.1f} s" if decision.delay else "at once"
+            self.hub.notice(self.ref, f"{reason}; restarting {when} (restart {self.policy.restarts})", Level.WARN)
             self._set(decision.state, reason)
             self._wake.clear()
             try:
