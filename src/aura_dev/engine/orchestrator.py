@@ -23,7 +23,7 @@ from aura_dev.engine.live_snapshot import build_snapshot
 from aura_dev.engine.snapshot import StackSnapshot
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.errors import InfraError, UnknownService
-from aura_dev.infra.base import InfraBackend, reset_scheduler_data
+from aura_dev.infra.base import InfraBackend
 from aura_dev.infra.select import remove_leftover_containers
 from aura_dev.logs.record import Level
 from aura_dev.plan.changes import WorkspaceChanges, diff_workspaces
@@ -396,5 +396,4 @@ class Orchestrator:
         if killed or removed:
             self.hub.notice(None, f"cleaned up after a previous run that did not stop: {', '.join(killed + removed)}",
                             Level.WARN)
-        reset_scheduler_data(self.ws.state_dir)
         runstate.clear_state(self.ws.state_dir)

@@ -18,7 +18,6 @@ from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
 from aura_dev.engine.snapshot import StackSnapshot
 from aura_dev.errors import AlreadyRunning, NotRunning, StartupError, UnknownService
-from aura_dev.infra.base import reset_scheduler_data
 from aura_dev.infra.select import backend_factory, remove_leftover_containers, resolve_backend
 from aura_dev.logs.store import LogStore
 from aura_dev.runtime import RuntimeInstall, require_runtime
@@ -163,7 +162,6 @@ def bring_down(ws: Workspace | WorkspaceRef, timeout: float = 60.0) -> tuple[flo
         cleaned = runstate.kill_process_groups(state)
         if state.has_containers():
             cleaned += remove_leftover_containers(runstate.workspace_key(ws.root))
-        reset_scheduler_data(ws.state_dir)
         runstate.clear_state(ws.state_dir)
     return time.monotonic() - began, cleaned
 

@@ -135,6 +135,8 @@ class InfraUnit(Model):
 
 class RedisInfra(InfraUnit):
     password: str | None = Field(None, description="requirepass for the Redis aura starts (masked in output)")
+    persist: bool = Field(True, description="Keep Redis data under .aura/redis across restarts, `down` and "
+                          "`up` (append-only file, fsync every second); false: in memory only")
 
 
 class InfraSettings(Model):
