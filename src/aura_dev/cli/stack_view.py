@@ -33,6 +33,7 @@ def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+    parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
     colour = is_tty and not ui.colour_disabled()
@@ -88,7 +89,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
 
     try:
         return session.supervise(ws, options, prepared, hub, on_started=started,
-                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)))
+                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), parent=parent)
     finally:
         if view is not None:
             view.close()

@@ -71,7 +71,7 @@ class Orchestrator:
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
-        self._state_dirty = False
+        self._state_dirty: bool | None = False  # None: the run is over, its state cleared
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub.state_listeners.append(self._on_state)
 
@@ -184,7 +184,7 @@ class Orchestrator:
                 run.sidecar.launch()
 
     def _on_state(self, change: StateChange) -> None:
-        if not self._state_dirty:
+        if self._state_dirty is False:
             self._state_dirty = True
             asyncio.get_running_loop().call_later(STATE_WRITE_DELAY, self._write_state)
         if not self.startup_settled.is_set() and self.services and self._settled():
@@ -206,13 +206,13 @@ class Orchestrator:
     def snapshot(self) -> StackSnapshot:
         return build_snapshot(ws=self.ws, key=self.key, backend=self.backend_name,
                               runtime_version=self.runtime.version, started_at=self.started_at,
-                              settled=self.startup_settled.is_set(),
-                              control=runstate.control_socket_path(self.ws.state_dir), infra=self.infra,
-                              services=self.services)
+                              settled=self.startup_settled.is_set(), infra=self.infra, services=self.services,
+                              control=runstate.control_socket_path(self.ws.state_dir))
 
     def _write_state(self) -> None:
-        self._state_dirty = False
-        runstate.write_state(self.ws.state_dir, self.snapshot())
+        if self._state_dirty is not None:  # a delayed write must not bring back a cleared state
+            self._state_dirty = False
+            runstate.write_state(self.ws.state_dir, self.snapshot())
 
     # ------------------------------------------------------------------ acting on it
 
@@ -372,6 +372,7 @@ class Orchestrator:
                 self.hub.notice(None, "stopped; nothing left running")
                 self.hub.flush()
         finally:
+            self._state_dirty = None
             runstate.clear_state(self.ws.state_dir)
             runstate.control_socket_path(self.ws.state_dir).unlink(missing_ok=True)
             lock.release()

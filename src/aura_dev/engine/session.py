@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aura_dev.engine import runstate
+from aura_dev.engine import runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
@@ -62,8 +62,10 @@ def prepare(ws: Workspace, options: UpOptions) -> Prepared:
 
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
-              on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None) -> int:
-    """Run the stack in this process until it is asked to stop; the exit code."""
+              on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
+              parent: int | None = None) -> int:
+    """Run the stack in this process until it is asked to stop; the exit code.  With
+    `parent` (a foreground run), it also stops when that process is gone."""
 
     async def serving(orch: Orchestrator) -> None:
         if options.reload:
@@ -75,6 +77,8 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
         if on_orchestrator is not None:
             on_orchestrator(orch, asyncio.get_running_loop())
+        if parent is not None and not signals.hangup_ignored():
+            orch.spawn(signals.stop_when_orphaned(parent, hub, orch.request_shutdown))
         return await orch.run(on_started=on_started, on_serving=serving)
 
     return asyncio.run(main())
