@@ -73,6 +73,9 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
 
             orch.spawn(LiveReload(orch).watch())
 
+    if isinstance(hub.store, LogStore):
+        hub.store.on_trouble = hub.tell_views
+
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
         if on_orchestrator is not None:
