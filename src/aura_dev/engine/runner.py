@@ -108,6 +108,8 @@ class UnitRunner:
         old one is usually gone by then.  If it is not, the new one's "address already in
         use" is answered by waiting for the old one and starting again.
         """
+        if self._request is Request.SHUTDOWN:
+            return  # the stack is stopping: nothing starts again
         self._request, self._restart_reason = Request.RESTART, reason
         self.after_change = after_change
         unit = self.unit
@@ -122,11 +124,15 @@ class UnitRunner:
 
     async def stop(self) -> None:
         """Stop and stay down until `start()`."""
+        if self._request is Request.SHUTDOWN:
+            return
         self._request = Request.STOP
         self._wake.set()
         await self._stop_current()
 
     def start(self) -> None:
+        if self._request is Request.SHUTDOWN:
+            return
         if self._request is Request.STOP or self.state in (UnitState.STOPPED, UnitState.FAILED, UnitState.EXITED):
             self._request, self._restart_reason = Request.RESTART, "start requested"
             self._wake.set()

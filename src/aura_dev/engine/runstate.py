@@ -28,6 +28,7 @@ from aura_dev.units.process import signal_group
 RUN_DIR = "run"
 STATE_FILE = "state.json"
 LOCK_FILE = "supervisor.lock"
+STOPPING_FILE = "stopping"
 
 
 def workspace_key(root: Path) -> str:
@@ -53,6 +54,19 @@ def read_state(state_dir: Path) -> StackSnapshot | None:
 
 def clear_state(state_dir: Path) -> None:
     state_path(state_dir).unlink(missing_ok=True)
+    (run_dir(state_dir) / STOPPING_FILE).unlink(missing_ok=True)
+
+
+def mark_stopping(state_dir: Path) -> None:
+    """The supervisor is stopping the stack: an `up` now waits for it instead of refusing."""
+    try:
+        (run_dir(state_dir) / STOPPING_FILE).write_text(f"{os.getpid()}\n")
+    except OSError:
+        pass  # only a courtesy to a concurrent `up`; the stop goes on
+
+
+def stopping(state_dir: Path) -> bool:
+    return (run_dir(state_dir) / STOPPING_FILE).exists()
 
 
 class SupervisorLock:
