@@ -79,12 +79,22 @@ def test_two_downs_at_once(tmp_path: Path, runtime: Any, redis_server_bin: str) 
     assert processes_of(root) == [] and listeners(all_ports(snap)) == [] and state(root) is None
 
 
-def test_restart_during_down_starts_nothing(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
-    root = slow_workspace(tmp_path)
-    snap = up(root)
+def down_under_way(root: Path) -> subprocess.Popen[str]:
+    """A `down` started, and its stop under way (the slow app is stopping)."""
     down = aura("dev", "down", "-w", str(root))
     try:
         wait_for(lambda: stopping(root), timeout=30, interval=0.02, what="the down to be under way")
+    except AssertionError:
+        finished(down)
+        raise
+    return down
+
+
+def test_restart_during_down_starts_nothing(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
+    root = slow_workspace(tmp_path)
+    snap = up(root)
+    down = down_under_way(root)
+    try:
         restart = run_aura("dev", "restart", "a", "-w", str(root), timeout=60)
         assert restart.returncode == 2, restart.stdout + restart.stderr
         assert "tiny is stopping" in restart.stderr
@@ -97,9 +107,8 @@ def test_restart_during_down_starts_nothing(tmp_path: Path, runtime: Any, redis_
 def test_up_while_down_is_in_flight_waits_then_starts(tmp_path: Path, runtime: Any, redis_server_bin: str) -> None:
     root = slow_workspace(tmp_path)
     first = up(root)
-    down = aura("dev", "down", "-w", str(root))
+    down = down_under_way(root)
     try:
-        wait_for(lambda: stopping(root), timeout=30, interval=0.02, what="the down to be under way")
         again = run_aura("dev", "up", "--detach", "-w", str(root), timeout=180)
         assert again.returncode == 0, again.stdout + again.stderr  # waited for the stop, then started
         code, text = finished(down)
