@@ -100,8 +100,36 @@ def aura_bin() -> str:
 
 
 def aura(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([aura_bin(), *args, "-w", str(root)], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, NO_COLOR="1"))
+    try:
+        return subprocess.run([aura_bin(), *args, "-w", str(root)], capture_output=True, text=True, timeout=timeout,
+                              env=dict(os.environ, NO_COLOR="1"))
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"`aura {' '.join(args)}` did not finish in {timeout:g} s\n{stuck(root)}") from exc
+
+
+def stuck(root: Path) -> str:
+    """What a hung command leaves to look at: the supervisor holding the workspace (from its
+    lock file: state.json may still name a killed one), where it waits, the load."""
+    parts = [f"load average: {os.getloadavg()}"]
+    run = root / ".aura" / "run"
+    try:
+        holder = int((run / "supervisor.lock").read_text().split()[0])
+        proc = psutil.Process(holder)
+        parts.append(f"supervisor {holder}: {proc.status()}, wchan {Path(f'/proc/{holder}/wchan').read_text()}, "
+                     f"{proc.num_threads()} threads, {' '.join(proc.cmdline())}")
+        os.kill(holder, signal.SIGUSR1)  # it writes where each of its tasks waits to supervisor.log
+        time.sleep(1.0)
+    except (OSError, ValueError, IndexError, psutil.Error) as exc:
+        parts.append(f"no live supervisor in the lock file: {exc}")
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        text = " ".join(proc.info["cmdline"] or [])
+        if str(root) in text:
+            parts.append(f"  {proc.pid} {proc.info['status']} {text[:120]}")
+    try:
+        parts += ["supervisor.log:", *(run / "supervisor.log").read_text(errors="replace").splitlines()[-80:]]
+    except OSError:
+        pass
+    return "\n".join(parts)
 
 
 def snapshot(root: Path) -> dict[str, Any] | None:

@@ -214,7 +214,9 @@ def _parent_death_wrapper() -> tuple[str, ...]:
     PR_SET_PDEATHSIG and execs the command, so a unit gets SIGTERM when its supervisor dies,
     even by SIGKILL.  A wrapper rather than a `preexec_fn`: that would run Python between
     fork and exec in a process with threads (unsafe), and forbids the fast vfork — about
-    8x the spawn time of a plain spawn, against 1.7x (+1.3 ms) for the extra exec (bench_spawn.py)."""
+    8x the spawn time of a plain spawn, against 1.7x (+1.3 ms) for the extra exec (bench_spawn.py).
+    The signal follows the *thread* that spawned the unit: spawn from the event loop's
+    thread (as asyncio does), never from a worker thread that may end before the unit."""
     setpriv = shutil.which("setpriv")
     if setpriv is None or not sys.platform.startswith("linux"):
         return ()
