@@ -34,11 +34,22 @@ def up(root: Path) -> dict[str, Any]:
     return status(root)
 
 
+# A user of this test alone: sidecars resolve app ids by mDNS, machine-wide, so another
+# sample stack on this machine (its README example chats as alice) can reach our services.
+USER = f"alice-{os.getpid()}"
+
+
 def chat(snap: dict[str, Any], text: str) -> dict[str, Any]:
-    gateway = snap["services"]["assistant-gateway"]["url"]
-    code, body = http("POST", f"{gateway}/chat", {"user": "alice", "text": text}, timeout=30)
+    """What the gateway's /chat does, without its invocation by app id (which another
+    stack's `conversation` could answer): the conversation app stores through its own
+    sidecar; the actor is reached through this stack's placement."""
+    conversation = snap["services"]["conversation"]["url"]
+    code, body = http("POST", f"{conversation}/messages", {"user": USER, "text": text}, timeout=30)
     assert code == 200, body
-    return body
+    code, session = http("POST", f"{sidecar(snap, 'assistant-gateway')}/v1.0/actors/SessionActor/{USER}/method/Touch",
+                         {"text": text}, timeout=30)
+    assert code == 200, session
+    return {"conversation": body, "session": session}
 
 
 def sidecar(snap: dict[str, Any], service: str) -> str:
@@ -48,7 +59,7 @@ def sidecar(snap: dict[str, Any], service: str) -> str:
 def job_and_reminder(snap: dict[str, Any]) -> tuple[int, int]:
     """The status of reading back the job and the actor reminder made by `schedule`."""
     job = http("GET", f"{sidecar(snap, 'conversation')}/v1.0-alpha1/jobs/nightly-digest")[0]
-    reminder = http("GET", f"{sidecar(snap, 'sessions')}/v1.0/actors/SessionActor/alice/reminders/nudge")[0]
+    reminder = http("GET", f"{sidecar(snap, 'sessions')}/v1.0/actors/SessionActor/{USER}/reminders/nudge")[0]
     return job, reminder
 
 
@@ -56,7 +67,7 @@ def schedule(snap: dict[str, Any]) -> None:
     code, body = http("POST", f"{sidecar(snap, 'conversation')}/v1.0-alpha1/jobs/nightly-digest",
                       {"schedule": "@every 1h", "data": "digest"})
     assert code == 204, body
-    code, body = http("POST", f"{sidecar(snap, 'sessions')}/v1.0/actors/SessionActor/alice/reminders/nudge",
+    code, body = http("POST", f"{sidecar(snap, 'sessions')}/v1.0/actors/SessionActor/{USER}/reminders/nudge",
                       {"dueTime": "1h", "period": "1h", "data": "nudge"})
     assert code == 204, body
 

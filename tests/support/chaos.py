@@ -58,7 +58,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Hand
 
 FRONT_APP = """\
 import http.server, os, urllib.request
-STORE = f"http://127.0.0.1:{os.environ['DAPR_HTTP_PORT']}/v1.0/invoke/store/method/put/"
+STORE = f"http://127.0.0.1:{os.environ['DAPR_HTTP_PORT']}/v1.0/invoke/{os.environ['STORE_APP_ID']}/method/put/"
 class Handler(http.server.BaseHTTPRequestHandler):
     def answer(self, code):
         self.send_response(code); self.send_header("content-length", "0"); self.end_headers()
@@ -77,6 +77,14 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Hand
 """
 
 
+def store_app_id(root: Path) -> str:
+    """The store's Dapr app id, unique to this workspace: sidecars find each other by mDNS,
+    machine-wide, so another stack's `store` would otherwise answer some of our calls."""
+    import hashlib
+
+    return "store-" + hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
+
+
 def chaos_workspace(root: Path, backend: str = "native", images: dict[str, str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for name, code in (("store", STORE_APP), ("front", FRONT_APP)):
@@ -88,7 +96,8 @@ def chaos_workspace(root: Path, backend: str = "native", images: dict[str, str] 
                      scheduler={"image": images["dapr"]})
     services = {name: {"path": name, "command": [sys.executable, "app.py"], "healthCheck": "/"}
                 for name in ("store", "front")}
-    services["front"]["dependsOn"] = ["store"]
+    services["store"]["dapr"] = {"appId": store_app_id(root)}
+    services["front"].update(dependsOn=["store"], env={"STORE_APP_ID": store_app_id(root)})
     (root / "aura.yaml").write_text(json.dumps({"name": "chaos", "infra": infra, "services": services}, indent=2))
     return root
 
@@ -309,6 +318,7 @@ class Chaos:
 
     def lost(self, acknowledged: dict[str, str]) -> list[str]:
         """Acknowledged writes that Redis does not have (Dapr keeps key k of app a as `a||k`)."""
+        app_id = store_app_id(self.root)
         import redis
 
         port = self.snap()["units"]["redis"]["ports"]["main"]
@@ -319,7 +329,7 @@ class Chaos:
             batch = keys[start:start + 500]
             pipe = client.pipeline(transaction=False)
             for key in batch:
-                pipe.hget(f"store||{key}", "data")
+                pipe.hget(f"{app_id}||{key}", "data")
             for key, raw in zip(batch, pipe.execute()):
                 if raw is None or json.loads(raw) != acknowledged[key]:
                     missing.append(key)

@@ -192,7 +192,9 @@ class Orchestrator:
             self._write_state()
 
     def _settled(self) -> bool:
-        """Every service ready, down, or held back by one that is down."""
+        """Every infra unit ready or down; every service ready, down, or held back by one that is down."""
+        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.runners.values()):
+            return False
         for run in self.services.values():
             if run.is_ready() or run.is_down():
                 continue
