@@ -42,6 +42,18 @@ step "Python environment (.venv)"
 .venv/bin/python -m compileall -q src/aura_dev
 .venv/bin/aura --version
 
+# ---- browser tests (the dashboard's; only the test suite needs this block) -----------------
+# Debian's chromium driven by Playwright for Python: the wheel carries its own driver, and the
+# tests point it at /usr/bin/chromium — `playwright install` (a browser download) is never run.
+step "Browser tests: chromium and Playwright"
+if ! command -v chromium >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+.venv/bin/python -m pip install -q -e ".[browser]"
+echo "$(chromium --version 2>/dev/null), playwright $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("playwright"))')"
+# ---- end of browser tests ----------------------------------------------------------------
+
 step "Sample workspace: Node dependencies"
 for pkg in sample-workspace/services/*/package.json; do
   [ -f "$pkg" ] || continue

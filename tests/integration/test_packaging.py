@@ -1,4 +1,4 @@
-"""A non-editable install works and carries the templates inside the wheel."""
+"""A non-editable install works and carries the templates and the dashboard's assets inside the wheel."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ def test_the_wheel_ships_templates_and_runs_without_the_source_tree(tmp_path: Pa
     names = zipfile.ZipFile(wheel).namelist()
     for template in ("aura_dev/templates/service-python/app.py.j2", "aura_dev/templates/service-node/server.js.j2"):
         assert template in names
+    # The dashboard's pages and assets travel inside the wheel: nothing is fetched at run time.
+    source = REPO / "src" / "aura_dev" / "dashboard"
+    assets = [str(path.relative_to(source)) for folder in ("templates", "static") for path in (source / folder).rglob("*")
+              if path.is_file()]
+    assert len(assets) >= 10 and not [a for a in assets if f"aura_dev/dashboard/{a}" not in names]
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
                               str(target), str(wheel)], capture_output=True, text=True, timeout=300)

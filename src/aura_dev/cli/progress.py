@@ -68,7 +68,7 @@ def _with_footer(table: Table, elapsed: float) -> Any:
     return Group(table, Text(f"  {elapsed:.1f} s", style="dim"))
 
 
-def summary(console: Console, state: StackSnapshot, seconds: float) -> None:
+def summary(console: Console, state: StackSnapshot, seconds: float, dashboard: str | None = None) -> None:
     services = state.services
     units = state.units
     ready = sum(1 for s in services.values() if s.ready)
@@ -88,3 +88,5 @@ def summary(console: Console, state: StackSnapshot, seconds: float) -> None:
     infra = [f"{label} {u.ports.get('main')}" for label, u in units.items() if u.source.value == "infra"]
     if infra:
         console.print(f"[dim]infra: {', '.join(infra)} · logs: aura dev logs -f · stop: Ctrl-C or aura dev down[/]")
+    if dashboard:
+        console.print(f"dashboard: [link={dashboard}]{dashboard}[/link]", soft_wrap=True)

@@ -79,7 +79,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         from aura_dev.cli import stack_view
         from aura_dev.engine import session
 
-        data = session.status(locate(workspace))
+        ws = locate(workspace)
+        data = session.status(ws)
+        if (data.get("dashboard") or {}).get("url"):
+            from aura_dev.dashboard.access import login_url, read_token
+
+            data["dashboard"]["url"] = login_url(data["dashboard"]["url"], read_token(ws.state_dir))
         if as_json:
             print(json.dumps(data, indent=2))
         else:

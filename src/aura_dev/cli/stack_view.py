@@ -18,11 +18,20 @@ from aura_dev.logs.console_sink import ConsoleSink
 from aura_dev.logs.record import AURA_UNIT, Level
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.locate import WorkspaceRef
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from aura_dev.cli.progress import StartupView
+
+
+def _hooks() -> list[session.SupervisorHook]:
+    """What the supervisor serves beside the stack: the dashboard (its web stack is imported
+    only once the stack is up; this module is small)."""
+    from aura_dev.dashboard.hook import DashboardHook
+
+    return [DashboardHook()]
 
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
@@ -82,14 +91,16 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         renderer.write = console.write
         console.drain(timeout=1.0)  # the summary comes after the lines before it
         try:
-            summary(ui.out, orch.snapshot(), time.monotonic() - began)
+            snap = orch.snapshot()
+            summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap))
             sys.stdout.flush()
         except BrokenPipeError:
             lose_console()
 
     try:
         return session.supervise(ws, options, prepared, hub, on_started=started,
-                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), parent=parent)
+                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), hooks=_hooks(),
+                                 parent=parent)
     finally:
         if view is not None:
             view.close()
@@ -103,7 +114,7 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
     began = time.monotonic()
     sys.stdout.flush()
     sys.stderr.flush()
-    child = session.start_detached(ws, options, prepared)
+    child = session.start_detached(ws, options, prepared, hooks=_hooks())
     console = ui.err
     shown = [""]
     with console.status("starting the stack in the background…") as status:
@@ -119,9 +130,18 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
         state = session.wait_detached(ws, child, timeout, progress)
     from aura_dev.cli.progress import summary
 
-    summary(ui.out, state, time.monotonic() - began)
+    summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     return 0 if all(s.ready for s in state.services.values()) else 1
+
+
+def dashboard_link(ws: Workspace | WorkspaceRef, state: StackSnapshot | None) -> str | None:
+    """The dashboard's URL with this run's token, for the user who runs the stack."""
+    if state is None or state.dashboard is None:
+        return None
+    from aura_dev.dashboard.access import login_url, read_token
+
+    return login_url(state.dashboard.url, read_token(ws.state_dir))
 
 
 def print_status(console: Console, data: dict[str, Any]) -> None:
@@ -144,3 +164,5 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
         table.add_row(label, f"[{style}]{state}[/]" if style else state, ident, ports,
                       str(unit.get("restarts", 0)), uptime)
     console.print(table)
+    if (data.get("dashboard") or {}).get("url"):
+        console.print(f"[dim]dashboard: {data['dashboard']['url']}[/]")

@@ -20,7 +20,7 @@ from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
 from aura_dev.engine.live_snapshot import build_snapshot
-from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.engine.snapshot import DashboardRecord, StackSnapshot
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.errors import InfraError, NotRunning, UnknownService
 from aura_dev.infra.base import InfraBackend
@@ -71,7 +71,8 @@ class Orchestrator:
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
-        self._state_dirty: bool | None = False  # None: the run is over, its state cleared
+        self.dashboard: DashboardRecord | None = None  # set by the dashboard's hook (the engine never imports it)
+        self._state_dirty = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub.state_listeners.append(self._on_state)
 
@@ -184,7 +185,7 @@ class Orchestrator:
                 run.sidecar.launch()
 
     def _on_state(self, change: StateChange) -> None:
-        if self._state_dirty is False:
+        if not self._state_dirty:
             self._state_dirty = True
             asyncio.get_running_loop().call_later(STATE_WRITE_DELAY, self._write_state)
         if not self.startup_settled.is_set() and self.services and self._settled():
@@ -208,13 +209,13 @@ class Orchestrator:
     def snapshot(self) -> StackSnapshot:
         return build_snapshot(ws=self.ws, key=self.key, backend=self.backend_name,
                               runtime_version=self.runtime.version, started_at=self.started_at,
-                              settled=self.startup_settled.is_set(), infra=self.infra, services=self.services,
-                              control=runstate.control_socket_path(self.ws.state_dir))
+                              settled=self.startup_settled.is_set(), dashboard=self.dashboard,
+                              control=runstate.control_socket_path(self.ws.state_dir), infra=self.infra,
+                              services=self.services)
 
     def _write_state(self) -> None:
-        if self._state_dirty is not None:  # a delayed write must not bring back a cleared state
-            self._state_dirty = False
-            runstate.write_state(self.ws.state_dir, self.snapshot())
+        self._state_dirty = False
+        runstate.write_state(self.ws.state_dir, self.snapshot())
 
     # ------------------------------------------------------------------ acting on it
 
@@ -378,7 +379,6 @@ class Orchestrator:
                 self.hub.notice(None, "stopped; nothing left running")
                 self.hub.flush()
         finally:
-            self._state_dirty = None
             runstate.clear_state(self.ws.state_dir)
             runstate.control_socket_path(self.ws.state_dir).unlink(missing_ok=True)
             lock.release()
@@ -386,9 +386,8 @@ class Orchestrator:
         return 1 if failed else 0
 
     async def _flush_periodically(self) -> None:
-        # The store buffers writes (a chatty service then costs few syscalls); this bounds how
-        # late a line reaches `aura dev logs -f` in another terminal.  A flush with nothing
-        # buffered makes no syscall, so a short period costs nothing on a quiet stack.
+        # The store buffers writes (few syscalls for a chatty service); this bounds how late a line
+        # reaches `aura dev logs -f`.  A flush with nothing buffered makes no syscall: cheap when quiet.
         while True:
             await asyncio.sleep(STORE_FLUSH_SECONDS)
             self.hub.flush()

@@ -24,6 +24,7 @@ from aura_dev.workspace.model import RestartSettings
 
 PORT_TAKEN = re.compile(r"(?i)address already in use|port is already allocated")  # a process; Docker
 SPAWN_FAILED = 127
+DOWN_ON_ITS_OWN = (UnitState.BACKOFF, UnitState.FAILED, UnitState.EXITED)  # what "last exit" remembers
 
 
 class Request(str, Enum):
@@ -73,6 +74,7 @@ class UnitRunner:
         self.ready_at: float | None = None
         self.last_ready_seconds: float | None = None
         self.lifecycle = UnitLifecycle()  # the one holder of this unit's state
+        self.last_exit: tuple[UnitState, str, float] | None = None  # went down on its own: where, why, when
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -170,6 +172,8 @@ class UnitRunner:
 
     def _set(self, state: UnitState, detail: str = "") -> None:
         if self.lifecycle.move(state, detail):
+            if state in DOWN_ON_ITS_OWN:
+                self.last_exit = (state, detail, time.time())
             self.hub.state(StateChange(self.ref, state, detail))
 
     async def _loop(self) -> None:
@@ -198,6 +202,7 @@ class UnitRunner:
             self.ready.clear()
             detail = f"an error in aura: {type(exc).__name__}: {exc}"
             self.lifecycle.fail_from_anywhere(detail)
+            self.last_exit = (UnitState.FAILED, detail, time.time())
             self.hub.state(StateChange(self.ref, UnitState.FAILED, detail))
         finally:
             self.ready.clear()

@@ -44,8 +44,15 @@ def state_path(state_dir: Path) -> Path:
     return run_dir(state_dir) / STATE_FILE
 
 
+_HELD: set[Path] = set()  # the run folders whose supervisor lock this process holds
+
+
 def write_state(state_dir: Path, snapshot: StackSnapshot) -> None:
-    write_snapshot(state_path(state_dir), snapshot)
+    """Only while this process holds the supervisor lock: a write scheduled before the run
+    ended and carried out after (a timer firing while the event loop winds down its last
+    tasks) would leave a `state.json` describing a stack that has stopped."""
+    if run_dir(state_dir) in _HELD:
+        write_snapshot(state_path(state_dir), snapshot)
 
 
 def read_state(state_dir: Path) -> StackSnapshot | None:
@@ -91,9 +98,11 @@ class SupervisorLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        _HELD.add(self.path.parent)
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.discard(self.path.parent)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aura_dev.engine import leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
@@ -68,10 +68,23 @@ def prepare(ws: Workspace, options: UpOptions) -> Prepared:
     return Prepared(runtime, backend, why)
 
 
+class SupervisorHook(Protocol):
+    """Something served beside the stack by its supervisor (the dashboard), passed in by the
+    CLI: the engine never imports what sits above it."""
+
+    def prepare(self, orch: Orchestrator) -> None:
+        """Before the start, and cheap: claim what it needs (a port), add itself to the snapshot."""
+        ...
+
+    async def serving(self, orch: Orchestrator) -> None:
+        """Once the stack is up, on the supervisor's loop: start its tasks (`orch.spawn`) and return."""
+        ...
+
+
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
               on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
-              parent: int | None = None) -> int:
+              hooks: Sequence[SupervisorHook] = (), parent: int | None = None) -> int:
     """Run the stack in this process until it is asked to stop; the exit code.  With
     `parent` (a foreground run), it also stops when that process is gone."""
 
@@ -80,12 +93,16 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        for hook in hooks:
+            await hook.serving(orch)
 
     if isinstance(hub.store, LogStore):
         hub.store.on_trouble = hub.tell_views
 
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
+        for hook in hooks:
+            hook.prepare(orch)
         if on_orchestrator is not None:
             on_orchestrator(orch, asyncio.get_running_loop())
         if parent is not None and not signals.hangup_ignored():
@@ -95,7 +112,7 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
     return asyncio.run(main())
 
 
-def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared) -> int:
+def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks: Sequence[SupervisorHook] = ()) -> int:
     """Fork a supervisor into its own session; its pid.
 
     A fork, not a new interpreter: the child starts with everything already imported and
@@ -117,7 +134,7 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared) -> int
         os.chdir(ws.root)
         store = log_store(ws)
         try:
-            code = supervise(ws, options, prepared, EventHub(store))
+            code = supervise(ws, options, prepared, EventHub(store), hooks=hooks)
         finally:
             store.close()
     except BaseException:  # everything, even SystemExit: the log is the only witness

@@ -26,6 +26,44 @@ class SnapshotUnreadable(ValueError):
 
 
 @dataclass(frozen=True)
+class LastExit:
+    """The last time a unit went down on its own, and why — in the console's words."""
+
+    reason: str
+    at: float  # wall-clock time
+    state: UnitState  # where it went: backoff, failed or exited
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "at": self.at, "state": self.state.value}
+
+    @classmethod
+    def from_json(cls, data: Any) -> LastExit | None:
+        if not isinstance(data, dict) or _float(data.get("at")) is None:
+            return None
+        try:
+            return cls(reason=str(data.get("reason") or ""), at=float(data["at"]), state=UnitState(data["state"]))
+        except (KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class DashboardRecord:
+    """Where the supervisor serves the dashboard (the login token is kept apart, private)."""
+
+    url: str
+    port: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "port": self.port}
+
+    @classmethod
+    def from_json(cls, data: Any) -> DashboardRecord | None:
+        if not isinstance(data, dict) or _int(data.get("port")) is None or _str(data.get("url")) is None:
+            return None
+        return cls(url=str(data["url"]), port=int(data["port"]))
+
+
+@dataclass(frozen=True)
 class UnitRecord:
     service: str
     source: Source
@@ -38,6 +76,7 @@ class UnitRecord:
     ports: dict[str, int | None] = field(default_factory=dict)
     backend: str | None = None
     command: str | None = None
+    last_exit: LastExit | None = None
 
     @property
     def pid(self) -> int | None:
@@ -53,6 +92,7 @@ class UnitRecord:
             data["backend"] = self.backend
         if self.command is not None:
             data["command"] = self.command
+        data["lastExit"] = self.last_exit.to_json() if self.last_exit else None
         return data
 
     @classmethod
@@ -63,7 +103,7 @@ class UnitRecord:
             detail=str(data.get("detail") or ""), restarts=_int(data.get("restarts")) or 0,
             ready_seconds=_float(data.get("readySeconds")), since=_float(data.get("since")),
             identity=UnitIdentity.from_json(data), backend=_str(data.get("backend")),
-            command=_str(data.get("command")),
+            command=_str(data.get("command")), last_exit=LastExit.from_json(data.get("lastExit")),
             ports={str(k): _int(v) for k, v in (ports or {}).items()},
         )
 
@@ -105,6 +145,7 @@ class StackSnapshot:
     settled: bool
     units: dict[str, UnitRecord]
     services: dict[str, ServiceRecord]
+    dashboard: DashboardRecord | None = None
     version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -115,6 +156,7 @@ class StackSnapshot:
             "control": self.control, "settled": self.settled,
             "units": {label: unit.to_json() for label, unit in self.units.items()},
             "services": {name: service.to_json() for name, service in self.services.items()},
+            "dashboard": self.dashboard.to_json() if self.dashboard else None,
         }
 
     @classmethod
@@ -134,6 +176,7 @@ class StackSnapshot:
                 control=str(data["control"]), settled=bool(data["settled"]),
                 units={str(k): UnitRecord.from_json(v) for k, v in data["units"].items()},
                 services={str(k): ServiceRecord.from_json(v) for k, v in data["services"].items()},
+                dashboard=DashboardRecord.from_json(data.get("dashboard")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotUnreadable(f"malformed snapshot: {type(exc).__name__}: {exc}") from None

@@ -27,8 +27,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from aura_dev.workspace.model import RestartSettings
+if TYPE_CHECKING:  # a type only: importing the model (pydantic) would weigh on every importer of the hub
+    from aura_dev.workspace.model import RestartSettings
 
 
 class UnitState(str, Enum):

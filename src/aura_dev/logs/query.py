@@ -64,12 +64,15 @@ class LogFilter:
             return False
         if self.since_us is not None and line.ts < self.since_us:
             return False
-        if self.sources and parts[1].decode() not in {s.value for s in self.sources}:
+        return self.accepts_text(parts[1], parts[3])
+
+    def accepts_text(self, source: bytes, text: bytes) -> bool:
+        """Source, grep and level of one line's text (a live line, before it is stored, too)."""
+        if self.sources and source.decode() not in {s.value for s in self.sources}:
             return False
-        text = parts[3]
         if self.grep is not None and self.grep.search(text) is None:
             return False
-        if self.min_level is not None and line_level(parts[1], text).rank < self.min_level.rank:
+        if self.min_level is not None and line_level(source, text).rank < self.min_level.rank:
             return False
         return True
 

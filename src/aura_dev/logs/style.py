@@ -21,9 +21,13 @@ YELLOW = b"\x1b[33m"
 PALETTE = (39, 208, 41, 170, 220, 45, 203, 112, 141, 214, 81, 162)
 
 
+def service_palette_code(service: str) -> int:
+    """The 256-colour code of a service: the same on every run, in the terminal and the dashboard."""
+    return PALETTE[int.from_bytes(hashlib.md5(service.encode()).digest()[:2], "big") % len(PALETTE)]
+
+
 def service_colour(service: str) -> bytes:
-    index = int.from_bytes(hashlib.md5(service.encode()).digest()[:2], "big") % len(PALETTE)
-    return b"\x1b[38;5;%dm" % PALETTE[index]
+    return b"\x1b[38;5;%dm" % service_palette_code(service)
 
 
 def prefix(unit: UnitRef, width: int, colour: bool, *, time_text: str = "") -> bytes:

@@ -267,6 +267,13 @@ class LogSettings(Model):
     max_total_size: ByteSize = Field(ByteSize(512 * 1024 * 1024), description="Drop the oldest logs beyond this")
 
 
+class DashboardSettings(Model):
+    """The web dashboard the supervisor serves on 127.0.0.1 while the stack runs."""
+
+    enabled: bool = True
+    port: Port = Field("auto", description="Its loopback port; auto: one from the workspace's block, kept across runs")
+
+
 class KubernetesRedis(Model):
     mode: Literal["bundled", "external"] = "bundled"
     address: str | None = Field(None, description="host:port of an external Redis")
@@ -290,5 +297,6 @@ class WorkspaceSpec(Model):
     dapr: WorkspaceDapr = Field(default_factory=lambda: WorkspaceDapr())
     infra: InfraSettings = Field(default_factory=lambda: InfraSettings())
     logs: LogSettings = Field(default_factory=lambda: LogSettings())
+    dashboard: DashboardSettings = Field(default_factory=lambda: DashboardSettings())
     kubernetes: KubernetesSettings = Field(default_factory=lambda: KubernetesSettings())
     services: dict[str, Service] = Field(default_factory=dict)
