@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provision this machine for aura-dev, idempotently: Debian packages (redis-server, docker.io,
-# etcd-server), a running Docker engine, the project in .venv, the sample workspace's
+# etcd-server, tmux), a running Docker engine, the project in .venv, the sample workspace's
 # dependencies, the Dapr runtime (aura dev init; reuses the Go caches when warm) and the
 # Kubernetes API server used by the export/deploy tests.
 set -euo pipefail
@@ -15,12 +15,13 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)  # the tests' real terminal (a closed one stops `up`)
 if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "installed: ${missing[*]}"
 else
-  echo "present: redis-server, dockerd, etcd"
+  echo "present: redis-server, dockerd, etcd, tmux"
 fi
 
 step "Docker engine"

@@ -14,6 +14,7 @@ from aura_dev.cli.options import JsonOption, ServicesArgument, WorkspaceOption, 
 
 if TYPE_CHECKING:
     from aura_dev.workspace.load import Workspace
+    from aura_dev.workspace.locate import WorkspaceRef
 
 RequiredServices = Annotated[list[str], typer.Argument(help="Services to act on")]
 AppOnly = Annotated[bool, typer.Option("--app", help="Only the app process (the sidecar keeps running)")]
@@ -52,15 +53,30 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         raise typer.Exit(stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars))
 
     @dev.command()
-    def down(workspace: WorkspaceOption = None) -> None:
+    def down(
+        workspace: WorkspaceOption = None,
+        wipe: Annotated[bool, typer.Option("--wipe", help="Then delete this workspace's Redis data, scheduler "
+                                           "data (jobs, reminders) and logs, after a confirmation")] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --wipe without asking (for scripts)")] = False,
+    ) -> None:
         """Stop the running stack (from any terminal); clean up after a killed one."""
         from aura_dev.engine import session
 
         ws = locate(workspace)
+        if wipe and not yes:
+            _confirm_wipe(ws)
         seconds, cleaned = session.bring_down(ws)
         if cleaned:
             ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
         ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+        if wipe:
+            from aura_dev.engine.wipe import wipe as wipe_data
+
+            deleted = wipe_data(ws.state_dir)
+            for kept in deleted:
+                ui.out.print(f"[green]✓[/] deleted {kept.what}: {ui.escape(str(kept.path))} ({_size(kept.size)})")
+            if not deleted:
+                ui.out.print("nothing was kept: nothing to delete")
 
     @dev.command()
     def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
@@ -96,6 +112,33 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
               sidecar: SidecarOnly = False) -> None:
         """Start services stopped with `aura dev stop` (or failed ones) again."""
         _act("start", services, workspace, app, sidecar)
+
+
+def _confirm_wipe(ws: "WorkspaceRef") -> None:
+    """Ask before deleting; refuse where nobody can be asked."""
+    import sys
+
+    from aura_dev.engine.wipe import kept_data
+    from aura_dev.errors import UserError
+
+    kept = kept_data(ws.state_dir)
+    if not sys.stdin.isatty():
+        raise UserError("`aura dev down --wipe` deletes data and must be confirmed, but there is no terminal to ask "
+                        "(nothing was stopped or deleted)", hint="pass --yes to confirm from a script")
+    ui.err.print(f"This stops {ws.name} and deletes, under {ui.escape(str(ws.state_dir))}:")
+    for item in kept:
+        ui.err.print(f"  {item.what}: {ui.escape(item.path.name)} ({_size(item.size)})")
+    if not kept:
+        ui.err.print("  nothing (no data is kept yet)")
+    if not typer.confirm("Delete it?", default=False, err=True):
+        ui.err.print("nothing was stopped or deleted")
+        raise typer.Exit(1)
+
+
+def _size(size: int) -> str:
+    from rich.filesize import decimal
+
+    return decimal(size)
 
 
 def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, sidecar_only: bool) -> None:

@@ -42,6 +42,7 @@ def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+    parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
     colour = is_tty and not ui.colour_disabled()
@@ -98,7 +99,8 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
 
     try:
         return session.supervise(ws, options, prepared, hub, on_started=started,
-                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), hooks=_hooks())
+                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), hooks=_hooks(),
+                                 parent=parent)
     finally:
         if view is not None:
             view.close()

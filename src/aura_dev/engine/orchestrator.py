@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from aura_dev.engine import runstate, signals
+from aura_dev.engine import leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, serve
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
@@ -22,8 +22,8 @@ from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
 from aura_dev.engine.live_snapshot import build_snapshot
 from aura_dev.engine.snapshot import DashboardRecord, StackSnapshot
 from aura_dev.engine.unit_state import UnitState
-from aura_dev.errors import InfraError, UnknownService
-from aura_dev.infra.base import InfraBackend, reset_scheduler_data
+from aura_dev.errors import InfraError, NotRunning, UnknownService
+from aura_dev.infra.base import InfraBackend
 from aura_dev.infra.select import remove_leftover_containers
 from aura_dev.logs.record import Level
 from aura_dev.plan.changes import WorkspaceChanges, diff_workspaces
@@ -193,7 +193,9 @@ class Orchestrator:
             self._write_state()
 
     def _settled(self) -> bool:
-        """Every service ready, down, or held back by one that is down."""
+        """Every infra unit ready or down; every service ready, down, or held back by one that is down."""
+        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.runners.values()):
+            return False
         for run in self.services.values():
             if run.is_ready() or run.is_down():
                 continue
@@ -221,6 +223,8 @@ class Orchestrator:
         if request.op is Operation.DOWN:
             self.request_shutdown()
             return ControlReply(ok=True)
+        if self.shutdown_requested.is_set():  # a unit must not start again under a stop
+            raise NotRunning(f"{self.ws.name} is stopping", hint="start it again with `aura dev up`")
         unknown = [n for n in request.services if n not in self.services]
         if unknown:
             raise UnknownService(f"not running: {', '.join(unknown)}",
@@ -315,6 +319,8 @@ class Orchestrator:
         return changes
 
     def request_shutdown(self) -> None:
+        if not self.shutdown_requested.is_set():
+            runstate.mark_stopping(self.ws.state_dir)
         self.shutdown_requested.set()
 
     def force_kill(self) -> None:
@@ -388,13 +394,6 @@ class Orchestrator:
 
     def cleanup_stale(self) -> None:
         """Leftovers of a supervisor killed without a chance to clean up (kill -9)."""
-        state = runstate.read_state(self.ws.state_dir)
-        if not state:
-            return
-        killed = runstate.kill_process_groups(state)
-        removed = remove_leftover_containers(self.key) if state.has_containers() else []
-        if killed or removed:
-            self.hub.notice(None, f"cleaned up after a previous run that did not stop: {', '.join(killed + removed)}",
-                            Level.WARN)
-        reset_scheduler_data(self.ws.state_dir)
-        runstate.clear_state(self.ws.state_dir)
+        cleaned = leftovers.reap(self.ws.state_dir)
+        if cleaned:
+            self.hub.notice(None, f"cleaned up after a previous run that did not stop: {', '.join(cleaned)}", Level.WARN)

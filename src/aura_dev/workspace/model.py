@@ -144,6 +144,8 @@ class InfraUnit(Model):
 
 class RedisInfra(InfraUnit):
     password: str | None = Field(None, description="requirepass for the Redis aura starts (masked in output)")
+    persist: bool = Field(True, description="Keep Redis data under .aura/redis across restarts, `down` and "
+                          "`up` (append-only file, fsync every second); false: in memory only")
 
 
 class InfraSettings(Model):
@@ -210,6 +212,9 @@ class RestartSettings(Model):
     max_restarts: int = Field(5, ge=0, description="Crashes within `window` before the service is marked failed")
     window: Duration = 60.0
     backoff: BackoffSettings = Field(default_factory=lambda: BackoffSettings())
+    stable_after: Duration = Field(
+        5.0, description="A unit ready for this long before it exits is restarted at once, its backoff reset; "
+        "the exit does not count toward maxRestarts")
 
 
 class ServiceDapr(Model):
