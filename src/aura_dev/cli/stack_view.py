@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
-    prepared = session.prepare(ws, options)
+    from aura_dev.workspace.resolved import ensure_schema_file
+
+    prepared = session.prepare(ws, options)  # a refused `up` writes nothing
+    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
     if prepared.backend_reason:
         ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
     return prepared

@@ -66,7 +66,7 @@ class Orchestrator:
         self.units = ServiceUnits(hub, stop_grace=options.stop_grace, ready_timeout=options.ready_timeout,
                                   on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready)
         self.services: dict[str, ServiceRun] = {}
-        self.selected = self._selection(ws)
+        self.selected = ws.selection(self.options.selected)
         self.waves = dependency_waves({n: ws.services[n].depends_on for n in self.selected})
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
@@ -76,15 +76,6 @@ class Orchestrator:
         self.hub.state_listeners.append(self._on_state)
 
     # ------------------------------------------------------------------ what runs
-
-    def _selection(self, ws: Workspace) -> list[str]:
-        requested = self.options.selected or list(ws.services)
-        unknown = [name for name in requested if name not in ws.services]
-        if unknown:
-            raise UnknownService(f"no service named {', '.join(unknown)} in {ws.file.name}",
-                                 hint=f"services: {', '.join(ws.services) or 'none'}")
-        chosen = closure(ws.depends_on(), requested)
-        return [name for name in ws.services if name in chosen]
 
     def _make_context(self) -> RunContext:
         """Infra endpoints and rendered components as every service plan sees them."""

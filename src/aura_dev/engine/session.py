@@ -51,7 +51,9 @@ def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
 
 
 def prepare(ws: Workspace, options: UpOptions) -> Prepared:
-    """Refuse early (already running, no runtime) and choose the infra backend."""
+    """Refuse early (an unknown service, already running, no runtime) and choose the infra
+    backend.  Nothing is written before these checks pass."""
+    ws.selection(options.selected)
     if runstate.supervisor_running(ws.state_dir):
         pid = runstate.supervisor_pid(ws.state_dir)
         raise AlreadyRunning(f"{ws.name} is already running" + (f" (supervisor pid {pid})" if pid else ""),
