@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_dev.engine import runstate, signals
+from aura_dev.engine.dapr_init_notices import DefaultAddressNotices
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, serve
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
@@ -66,6 +67,7 @@ class Orchestrator:
         self.units = ServiceUnits(hub, stop_grace=options.stop_grace, ready_timeout=options.ready_timeout,
                                   on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready)
         self.services: dict[str, ServiceRun] = {}
+        self.dapr_init_notices = DefaultAddressNotices(hub)
         self.selected = ws.selection(self.options.selected)
         self.waves = dependency_waves({n: ws.services[n].depends_on for n in self.selected})
         self.ctx: RunContext | None = None
@@ -80,9 +82,10 @@ class Orchestrator:
     def _make_context(self) -> RunContext:
         """Infra endpoints and rendered components as every service plan sees them."""
         endpoints = self.infra.endpoints()
-        shared, per_service = prepare_resources(self.ws, endpoints)
-        return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=shared,
-                          service_resources=per_service, api_token=self.api_token)
+        prepared = prepare_resources(self.ws, endpoints)
+        self.dapr_init_notices.report(prepared.defaults)
+        return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=prepared.shared,
+                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token)
 
     def _plan(self, name: str, ports: Any = None) -> Any:
         assert self.ctx is not None
@@ -256,7 +259,7 @@ class Orchestrator:
     async def reload_resources(self, services: list[str], reason: str) -> None:
         """Component files changed: render them again (in place) and restart the sidecars
         that load them."""
-        prepare_resources(self.ws, self.infra.endpoints())
+        self.ctx = self._make_context()
         affected = [name for name in services if name in self.services]
         for name in affected:
             sidecar = self.services[name].sidecar
@@ -276,10 +279,7 @@ class Orchestrator:
             self.hub.notice(None, "infra or runtime settings changed: they apply at the next `aura dev up`",
                             Level.WARN)
         if changes.shared_dapr_changed or changes.removed or changes.added:
-            assert self.ctx is not None
-            shared, per_service = prepare_resources(new, self.infra.endpoints())
-            self.ctx = RunContext(daprd=self.runtime.daprd, infra=self.ctx.infra, resources=shared,
-                                  service_resources=per_service, api_token=self.api_token)
+            self.ctx = self._make_context()
         self.selected = list(changes.selected)
         self.waves = dependency_waves({n: new.services[n].depends_on for n in self.selected})
         for name in changes.removed:
