@@ -13,6 +13,7 @@ no Zipkin.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +23,7 @@ import yaml
 REDIS_DEFAULTS = frozenset({"localhost:6379", "127.0.0.1:6379"})
 ZIPKIN_DEFAULTS = frozenset({"localhost:9411", "127.0.0.1:9411"})
 REDIS, ZIPKIN = "Redis", "Zipkin"
+_PROPERTIES = re.compile(r"(?:[&!]\S*\s+)*")  # `&anchor` and `!tag` before a scalar (part of its node)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def map_defaults(text: str, file: Path, targets: InfraTargets) -> tuple[str, lis
     for node, address in sorted(found, key=lambda pair: pair[0].start_mark.index, reverse=True):
         if address.new_address is not None:
             start, end = node.start_mark.index, node.end_mark.index
+            properties = _PROPERTIES.match(changed, start, end)  # an anchor or tag before the value stays
+            start = properties.end() if properties else start
             changed = changed[:start] + json.dumps(address.new_address) + changed[end:]
     return changed, [address for _node, address in found]
 
