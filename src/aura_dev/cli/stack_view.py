@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aura_dev.cli import console as ui
 from aura_dev.engine import session
@@ -20,8 +20,6 @@ from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.workspace.load import Workspace
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from aura_dev.cli.progress import StartupView
 
 
@@ -124,25 +122,3 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
     summary(ui.out, state, time.monotonic() - began)
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     return 0 if all(s.ready for s in state.services.values()) else 1
-
-
-def print_status(console: Console, data: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    if not data.get("running"):
-        console.print(f"{data['name']} is not running")
-        return
-    console.print(f"[bold]{data['name']}[/] running · supervisor pid {data['supervisor']['pid']} · "
-                  f"infra: {data['backend']} · Dapr {data['runtimeVersion']}")
-    table = Table(box=None, padding=(0, 2), header_style="dim")
-    for column in ("unit", "state", "pid", "ports", "restarts", "uptime"):
-        table.add_column(column)
-    for label, unit in data.get("units", {}).items():
-        ports = " ".join(f"{k}={v}" for k, v in (unit.get("ports") or {}).items() if v)
-        state = unit.get("state", "?")
-        style = {"ready": "green", "failed": "bold red", "backoff": "yellow", "starting": "yellow"}.get(state, "")
-        ident = str(unit.get("pid") or (unit.get("container") or "")[:12] or "-")
-        uptime = f"{unit['uptime']:.0f} s" if unit.get("uptime") is not None else "-"
-        table.add_row(label, f"[{style}]{state}[/]" if style else state, ident, ports,
-                      str(unit.get("restarts", 0)), uptime)
-    console.print(table)

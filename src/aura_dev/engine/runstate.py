@@ -23,7 +23,6 @@ import psutil
 
 from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapshot
 from aura_dev.errors import AlreadyRunning
-from aura_dev.units.process import signal_group
 
 RUN_DIR = "run"
 STATE_FILE = "state.json"
@@ -132,6 +131,8 @@ def find_leftovers(state: StackSnapshot) -> list[Leftover]:
 
 def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
     """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create time)."""
+    from aura_dev.units.process import signal_group  # asyncio: not for `status`, which imports this module
+
     targets = []
     for label, unit in state.units.items():
         ident = unit.identity

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aura_dev.engine import runstate
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
@@ -177,25 +176,3 @@ def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], wh
     if not reply.ok:
         raise UnknownService(str(reply.error), hint=reply.hint)
     return reply
-
-
-def status(ws: Workspace | WorkspaceRef) -> dict[str, Any]:
-    """`aura dev status --json`: the snapshot, and for each unit whether it is alive and
-    for how long it has been ready."""
-    state = runstate.read_state(ws.state_dir) if runstate.supervisor_running(ws.state_dir) else None
-    if not state:
-        return {"running": False, "workspace": str(ws.root), "name": ws.name}
-    now = time.time()
-    data = state.to_json()
-    for label, unit in state.units.items():
-        record = data["units"][label]
-        ident = unit.identity
-        if ident.pid is not None and ident.create_time is not None:
-            record["alive"] = runstate.same_process(ident.pid, ident.create_time)
-        elif ident.container:
-            record["alive"] = unit.state.value == "ready"
-        else:
-            record["alive"] = False
-        ready = unit.since is not None and unit.state.value == "ready"
-        record["uptime"] = round(now - unit.since, 1) if ready and unit.since is not None else None
-    return {"running": True, **data}

@@ -22,8 +22,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from aura_dev.workspace.model import RestartSettings
+if TYPE_CHECKING:  # pydantic is slow to import, and `aura dev status` reads states
+    from aura_dev.workspace.model import RestartSettings
 
 
 class UnitState(str, Enum):

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aura_dev.errors import WorkspaceNotFound
-from aura_dev.workspace.yamlsource import YamlSyntaxError, load_yaml_file
 
 WORKSPACE_FILE = "aura.yaml"
 STATE_DIR = ".aura"
@@ -41,6 +40,8 @@ class WorkspaceRef(AtWorkspaceFile):
 
 def locate(explicit: str | os.PathLike[str] | None = None) -> WorkspaceRef:
     """The workspace's location and, as far as the file can be read, its name and services."""
+    from aura_dev.workspace.yamlsource import YamlSyntaxError, load_yaml_file  # not for `discover` alone
+
     file = discover(explicit=explicit).absolute()
     name: str = file.parent.name
     services: tuple[str, ...] = ()
