@@ -74,6 +74,7 @@ class Orchestrator:
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
         self._state_dirty = False
+        self._state_cleared = False  # after the stop: a write still scheduled must not bring state.json back
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub.state_listeners.append(self._on_state)
 
@@ -206,7 +207,8 @@ class Orchestrator:
 
     def _write_state(self) -> None:
         self._state_dirty = False
-        runstate.write_state(self.ws.state_dir, self.snapshot())
+        if not self._state_cleared:
+            runstate.write_state(self.ws.state_dir, self.snapshot())
 
     # ------------------------------------------------------------------ acting on it
 
@@ -363,6 +365,7 @@ class Orchestrator:
                 self.hub.notice(None, "stopped; nothing left running")
                 self.hub.flush()
         finally:
+            self._state_cleared = True
             runstate.clear_state(self.ws.state_dir)
             runstate.control_socket_path(self.ws.state_dir).unlink(missing_ok=True)
             lock.release()
