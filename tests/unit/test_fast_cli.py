@@ -149,3 +149,17 @@ def test_a_remembered_config_follows_the_files_it_names(workspace: Path, tmp_pat
         assert json.loads(config().stdout)["services"]["notifications"]["env"]["NOTIFY_PREFIX"] == "changed"
     finally:
         (workspace / "aura.yaml").write_text(text)
+
+
+@pytest.mark.parametrize("xdg", [None, "/tmp/xdg-cache", "relative/cache", ""])
+def test_the_cache_folder_is_the_one_platformdirs_names(xdg: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    from aura_dev.paths import APP_NAME, cache_dir
+
+    monkeypatch.delenv("AURA_CACHE_DIR", raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert cache_dir() == platformdirs.user_cache_path(APP_NAME)

@@ -16,18 +16,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
-@dataclass(frozen=True)
 class Option:
-    names: tuple[str, ...]
-    dest: str
-    kind: type | None = None  # None: a flag; else the value's type
-    multiple: bool = False
+    """One option of a command, as click reads it.  (A plain class: importing dataclasses
+    costs more than this whole module.)"""
+
+    __slots__ = ("names", "dest", "kind", "multiple")
+
+    def __init__(self, names: tuple[str, ...], dest: str, kind: type | None = None, multiple: bool = False) -> None:
+        self.names = names
+        self.dest = dest
+        self.kind = kind  # None: a flag; else the value's type
+        self.multiple = multiple
 
 
 WORKSPACE = Option(("--workspace", "-w"), "workspace", Path)

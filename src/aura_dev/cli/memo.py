@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,12 +29,17 @@ KEEP = 256  # answers kept; the oldest go first
 PACKAGE = Path(__file__).resolve().parent.parent  # src/aura_dev
 
 
-@dataclass
 class Answer:
-    stdout: str
-    stderr: str = ""
-    code: int = 0
-    facts: list[list[str]] = field(default_factory=list)  # [path, kind, resolved] as they were
+    """What a command printed and returned, and the files it looked at (`fact`)."""
+
+    def __init__(self, stdout: str, stderr: str = "", code: int = 0, facts: list[list[str]] | None = None) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.code = code
+        self.facts = facts or []  # [path, kind, resolved] as they were
+
+    def to_json(self) -> str:
+        return json.dumps({"stdout": self.stdout, "stderr": self.stderr, "code": self.code, "facts": self.facts})
 
 
 def key(*parts: str) -> str:
@@ -94,7 +98,7 @@ def remember(answer_key: str, answer: Answer) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / f".{answer_key}.{os.getpid()}"
-        temporary.write_text(json.dumps(asdict(answer)), encoding="utf-8")
+        temporary.write_text(answer.to_json(), encoding="utf-8")
         temporary.replace(folder / f"{answer_key}.json")
         kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-KEEP]:

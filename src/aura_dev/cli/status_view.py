@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 def show_status(workspace: Path | None, as_json: bool) -> None:
     from aura_dev.engine.stack_status import status
-    from aura_dev.workspace.locate import locate
+    from aura_dev.workspace.locate import FoundWorkspace, discover
 
-    data = status(locate(workspace))
+    data = status(FoundWorkspace(discover(explicit=workspace).absolute()))
     if as_json:
         print(json.dumps(data, indent=2))
     else:

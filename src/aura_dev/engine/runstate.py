@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,8 @@ LOCK_FILE = "supervisor.lock"
 
 def workspace_key(root: Path) -> str:
     """Short, stable id of a workspace folder: names containers and picks its port block."""
+    import hashlib  # here: `status` imports this module and needs neither hashlib nor tempfile
+
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
 
 
@@ -160,5 +160,7 @@ def control_socket_path(state_dir: Path) -> Path:
     preferred = run_dir(state_dir) / "control.sock"
     if len(str(preferred)) < 100:
         return preferred
+    import tempfile
+
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
     return runtime / f"aura-{workspace_key(state_dir.parent)}.sock"

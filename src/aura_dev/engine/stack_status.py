@@ -13,10 +13,10 @@ from aura_dev.engine import runstate
 
 if TYPE_CHECKING:
     from aura_dev.workspace.load import Workspace
-    from aura_dev.workspace.locate import WorkspaceRef
+    from aura_dev.workspace.locate import FoundWorkspace, WorkspaceRef
 
 
-def status(ws: Workspace | WorkspaceRef) -> dict[str, Any]:
+def status(ws: Workspace | WorkspaceRef | FoundWorkspace) -> dict[str, Any]:
     """`aura dev status --json`: the snapshot, and for each unit whether it is alive and
     for how long it has been ready."""
     state = runstate.read_state(ws.state_dir) if runstate.supervisor_running(ws.state_dir) else None
