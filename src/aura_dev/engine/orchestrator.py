@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_dev.engine import runstate, signals
-from aura_dev.engine.dapr_init_notices import DefaultAddressNotices
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, serve
+from aura_dev.engine.dapr_init_notices import DefaultAddressNotices
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
 from aura_dev.engine.portbook import PortBook
