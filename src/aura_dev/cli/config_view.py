@@ -15,9 +15,8 @@ from pathlib import Path
 
 from aura_dev.cli import memo
 
-# What an answer depends on besides the file: the modules that validate and resolve it, the
-# libraries they use.
-SOURCES = ("workspace", "__init__.py")
+# What an answer depends on besides the file and aura's own modules: the libraries that
+# validate and write it.
 LIBRARIES = ("pydantic", "pydantic_core", "yaml")
 
 
@@ -29,7 +28,7 @@ def show_config(workspace: Path | None, as_json: bool) -> None:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError:
         digest = "unreadable"  # loading says why
-    answer_key = memo.key("config", memo.sources(*SOURCES, libraries=LIBRARIES), str(file), digest,
+    answer_key = memo.key("config", memo.sources(libraries=LIBRARIES), str(file), digest,
                           "json" if as_json else "yaml")
     remembered = memo.recall(answer_key)
     if remembered is not None:

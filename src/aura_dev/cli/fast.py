@@ -191,7 +191,7 @@ def _help(argv: list[str]) -> int | None:
             size = None
         streams.append(f"{tty}:{size}:{getattr(stream, 'encoding', None)}")
     environment = [f"{name}={os.environ.get(name)}" for name in HELP_ENVIRONMENT]
-    answer_key = memo.key("help", memo.sources("cli", libraries=("typer", "click", "rich")), "\0".join(argv),
+    answer_key = memo.key("help", memo.sources(libraries=("typer", "click", "rich")), "\0".join(argv),
                           os.path.basename(sys.argv[0]), *streams, *environment)
     remembered = memo.recall(answer_key)
     if remembered is not None:

@@ -49,21 +49,21 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def sources(*folders: str, libraries: Iterable[str] = ()) -> str:
-    """Size and modification time of aura's modules in `folders` (relative to the package)
-    and of the named libraries' top modules: any edit or upgrade changes it."""
-    files: list[Path] = []
-    for folder in folders:
-        base = PACKAGE / folder
-        files += sorted(base.glob("*.py")) if base.is_dir() else [base]
+def sources(libraries: Iterable[str] = ()) -> str:
+    """Size and modification time of every module of aura and of the named libraries' top
+    modules: any edit or upgrade changes it (about 2 ms for aura's hundred files)."""
+    files: list[str] = []
+    for folder, subfolders, names in os.walk(PACKAGE):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        files += [os.path.join(folder, name) for name in sorted(names) if name.endswith(".py")]
     for library in libraries:
         spec = find_spec(library)
         if spec is not None and spec.origin:
-            files.append(Path(spec.origin))
+            files.append(spec.origin)
     stamps = []
     for file in files:
         try:
-            info = file.stat()
+            info = os.stat(file)
             stamps.append(f"{file}:{info.st_size}:{info.st_mtime_ns}")
         except OSError:
             stamps.append(f"{file}:-")
