@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -81,19 +80,9 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
     @dev.command()
     def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """Every unit: state, pid, ports, restarts, uptime."""
-        from aura_dev.cli import stack_view
-        from aura_dev.engine import session
+        from aura_dev.cli.status_view import show_status
 
-        ws = locate(workspace)
-        data = session.status(ws)
-        if (data.get("dashboard") or {}).get("url"):
-            from aura_dev.dashboard.access import login_url, read_token
-
-            data["dashboard"]["url"] = login_url(data["dashboard"]["url"], read_token(ws.state_dir))
-        if as_json:
-            print(json.dumps(data, indent=2))
-        else:
-            stack_view.print_status(ui.out, data)
+        show_status(workspace, as_json)
 
     @dev.command()
     def restart(services: RequiredServices, workspace: WorkspaceOption = None, app: AppOnly = False,

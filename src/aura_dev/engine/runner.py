@@ -96,6 +96,11 @@ class UnitRunner:
         if self.task is None:
             self._set(UnitState.WAITING, detail)
 
+    def starting_detail(self, detail: str) -> None:
+        """Why a starting unit is not ready yet (status and the start-up view show it)."""
+        if self.state is UnitState.STARTING:
+            self._set(UnitState.STARTING, detail)
+
     # -- requests from the orchestrator -------------------------------------------------
 
     def launch(self) -> None:
@@ -268,9 +273,10 @@ class UnitRunner:
                 self.on_ready(self)
         elif outcome == "timeout":
             lines = self.hub.last_lines(self.ref)
-            self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s; stopping it", Level.ERROR)
+            why = f": {self.detail}" if self.state is UnitState.STARTING and self.detail else ""
+            self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s{why}; stopping it", Level.ERROR)
             self._show_tail(lines)
-            self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s")
+            self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s{why}")
             await unit.stop(self.stop_grace)
             await exit_task
             self.finished.set()

@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,6 @@ import psutil
 
 from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapshot
 from aura_dev.errors import AlreadyRunning
-from aura_dev.units.process import signal_group
 
 RUN_DIR = "run"
 STATE_FILE = "state.json"
@@ -33,6 +30,8 @@ STOPPING_FILE = "stopping"
 
 def workspace_key(root: Path) -> str:
     """Short, stable id of a workspace folder: names containers and picks its port block."""
+    import hashlib  # here: `status` imports this module and needs neither hashlib nor tempfile
+
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
 
 
@@ -157,6 +156,8 @@ def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
     """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create
     time) — or of which something is still alive: a unit's leader may be gone (it died with
     its supervisor) while a child it started lives on in its group."""
+    from aura_dev.units.process import signal_group  # asyncio: not for `status`, which imports this module
+
     targets = []
     for label, unit in state.units.items():
         ident = unit.identity
@@ -207,5 +208,7 @@ def control_socket_path(state_dir: Path) -> Path:
     preferred = run_dir(state_dir) / "control.sock"
     if len(str(preferred)) < 100:
         return preferred
+    import tempfile
+
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
     return runtime / f"aura-{workspace_key(state_dir.parent)}.sock"

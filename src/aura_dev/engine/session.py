@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from aura_dev.engine import leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
@@ -51,8 +51,10 @@ def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
 
 
 def prepare(ws: Workspace, options: UpOptions) -> Prepared:
-    """Refuse early (already running, no runtime) and choose the infra backend.  A stack
-    that is stopping (a `down` in flight) is waited for, then this one starts."""
+    """Refuse early (an unknown service, already running, no runtime) and choose the infra
+    backend.  Nothing is written before these checks pass.  A stack that is stopping (a `down`
+    in flight) is waited for, then this one starts."""
+    ws.selection(options.selected)
     began = time.monotonic()
     while runstate.supervisor_running(ws.state_dir) and runstate.stopping(ws.state_dir):
         if time.monotonic() - began > STOP_WAIT_SECONDS:
@@ -212,25 +214,3 @@ def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], wh
     if not reply.ok:
         raise UnknownService(str(reply.error), hint=reply.hint)
     return reply
-
-
-def status(ws: Workspace | WorkspaceRef) -> dict[str, Any]:
-    """`aura dev status --json`: the snapshot, and for each unit whether it is alive and
-    for how long it has been ready."""
-    state = runstate.read_state(ws.state_dir) if runstate.supervisor_running(ws.state_dir) else None
-    if not state:
-        return {"running": False, "workspace": str(ws.root), "name": ws.name}
-    now = time.time()
-    data = state.to_json()
-    for label, unit in state.units.items():
-        record = data["units"][label]
-        ident = unit.identity
-        if ident.pid is not None and ident.create_time is not None:
-            record["alive"] = runstate.same_process(ident.pid, ident.create_time)
-        elif ident.container:
-            record["alive"] = unit.state.value == "ready"
-        else:
-            record["alive"] = False
-        ready = unit.since is not None and unit.state.value == "ready"
-        record["uptime"] = round(now - unit.since, 1) if ready and unit.since is not None else None
-    return {"running": True, **data}

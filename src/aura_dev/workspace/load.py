@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aura_dev.errors import WorkspaceInvalid
+from aura_dev.errors import UnknownService, WorkspaceInvalid, WorkspaceNotFound
 from aura_dev.workspace.locate import AtWorkspaceFile, unreadable
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.names import shown
@@ -47,6 +47,19 @@ class Workspace(AtWorkspaceFile):
 
     def depends_on(self) -> dict[str, list[str]]:
         return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
+
+    def selection(self, requested: list[str]) -> list[str]:
+        """The services `aura dev up` runs for `requested` (all when empty): those and what
+        they depend on, in file order; an unknown name is refused."""
+        from aura_dev.workspace.graph import closure
+
+        requested = requested or list(self.services)
+        unknown = [name for name in requested if name not in self.services]
+        if unknown:
+            raise UnknownService(f"no service named {', '.join(unknown)} in {self.file.name}",
+                                 hint=f"services: {', '.join(self.services) or 'none'}")
+        chosen = closure(self.depends_on(), requested)
+        return [name for name in self.services if name in chosen]
 
 
 def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:

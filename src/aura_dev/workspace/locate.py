@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aura_dev.errors import WorkspaceNotFound, os_reason
-from aura_dev.workspace.yamlsource import YamlSyntaxError, load_yaml_file
 
 WORKSPACE_FILE = "aura.yaml"
 STATE_DIR = ".aura"
@@ -41,8 +40,22 @@ class WorkspaceRef(AtWorkspaceFile):
     service_names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class FoundWorkspace(AtWorkspaceFile):
+    """Where a workspace is; its name is read from the file only when asked (a running
+    stack's status takes it from the snapshot, and reading YAML costs time)."""
+
+    file: Path
+
+    @property
+    def name(self) -> str:
+        return locate(self.file).name
+
+
 def locate(explicit: str | os.PathLike[str] | None = None) -> WorkspaceRef:
     """The workspace's location and, as far as the file can be read, its name and services."""
+    from aura_dev.workspace.yamlsource import YamlSyntaxError, load_yaml_file  # not for `discover` alone
+
     file = discover(explicit=explicit).absolute()
     name: str = file.parent.name
     services: tuple[str, ...] = ()

@@ -247,7 +247,13 @@ class Service(Model):
     command: Command = Field(description="A list of arguments, or a shell string run with /bin/sh -c")
     env: EnvMap = Field(default_factory=dict)
     env_files: StrList = Field(default_factory=list, description="dotenv files, relative to the service")
-    app_port: Port | None = Field("auto", description="The port the app listens on; null for a worker")
+    app_port: Port | None = Field(
+        "auto",
+        description="The port the app listens on, given to its command as {port} and $APP_PORT. 'auto' (the "
+        "default): aura picks a free one, and the app counts as started once it listens there; one that has not "
+        "3 s after starting is named, with what it listens on instead. null: a worker that serves no port "
+        "(daprd never calls it; it counts as started once it has stayed up 0.5 s)",
+    )
     app_protocol: Literal["http", "grpc"] = "http"
     health_check: Annotated[HealthCheck, BeforeValidator(_parse_health, json_schema_input_type=HealthCheck | str)] = (
         Field(default_factory=lambda: HealthCheck())
