@@ -33,7 +33,7 @@ SERVICE_CHARS = LABEL_CHARS | set("ABCDEFGHIJKLMNOPQRSTUVWXYZ_.")
 
 def build_root(base: Path) -> Path:
     """A workspace folder with what the fuzz seeds name, and the odd things values may point at."""
-    for folder in ("svc/api/components", "svc/worker", "components", "services/conversation",
+    for folder in ("svc/api/components", "svc/worker", "components", "services/conversation/components",
                    "services/notifications", "services/sessions", "services/assistant-gateway"):
         (base / folder).mkdir(parents=True)
     (base / "svc/api/.env").write_text("A=1\n")
