@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 
 def sibling_temp(path: Path, tag: str = "tmp") -> Path:
     """A name beside `path` that no other writer uses: `.<name>.<random>.<tag>`."""
+    import secrets  # here: `aura dev status` reads state through this package and writes nothing
+
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}.{tag}")
 
 

@@ -8,7 +8,9 @@
     │   ├── UnknownService         a service named on the command line is not in the workspace
     │   ├── AlreadyRunning         a supervisor already runs this workspace
     │   ├── NotRunning             the command needs a running stack and there is none
-    │   └── ScaffoldRefused        `aura dev new` would overwrite or escape the workspace
+    │   ├── ScaffoldRefused        `aura dev new` would overwrite or escape the workspace
+    │   └── CannotWrite            a folder aura must write to refuses it (checked first: nothing was written)
+    ├── FilesystemError            reading or writing failed during the work (disk full, permissions, …)
     ├── RuntimeNotInstalled        the Dapr binaries are missing: run `aura dev init`
     ├── RuntimeInstallError        `aura dev init` could not install the runtime
     │   ├── ChecksumMismatch       a downloaded archive does not match its .sha256
@@ -21,6 +23,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 
@@ -72,6 +75,14 @@ class ScaffoldRefused(UserError):
     pass
 
 
+class CannotWrite(UserError):
+    pass
+
+
+class FilesystemError(AuraError):
+    pass
+
+
 class RuntimeNotInstalled(AuraError):
     pass
 
@@ -102,3 +113,34 @@ class StartupError(AuraError):
 
 class ClusterError(AuraError):
     pass
+
+
+_OS_HINTS = {
+    errno.EROFS: "the file system is mounted read-only: use a writable copy of the workspace",
+    errno.EACCES: "check the owner and permissions of the file and its folder (ls -ld)",
+    errno.EPERM: "check the owner and permissions of the file and its folder (ls -ld)",
+    errno.ENOSPC: "free some disk space and try again",
+    errno.EDQUOT: "free some disk space (you are over your quota) and try again",
+    errno.ELOOP: "a symlink on the way leads back to itself: fix or remove it",
+    errno.ENOTDIR: "the path, or a folder on it, is a file where a folder is expected",
+    errno.EISDIR: "the path is a folder where a file is expected",
+}
+
+
+def from_os_error(exc: OSError) -> FilesystemError:
+    """An OSError that escaped a command, as a message: what failed, where, and what to do."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return FilesystemError(f"{os_reason(exc)}{where}", hint=os_hint(exc))
+
+
+def os_hint(exc: OSError) -> str | None:
+    """What to do about an OSError, where the error number says."""
+    return _OS_HINTS.get(exc.errno or 0)
+
+
+def os_reason(exc: OSError) -> str:
+    """What the system said, as words ("permission denied", "read-only file system")."""
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop (a link that leads back to itself)"
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 import urllib.error
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import run_aura
-from support.stack import SAMPLE, copy_workspace, http, use_backend, wait_for
+from support.stack import SAMPLE, copy_workspace, http, running, stack_status, use_backend, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +46,11 @@ def stack(tmp_path: Path, runtime: Any, redis_server_bin: str) -> Any:
           a: {path: a, command: [python3, app.py], healthCheck: /}
           b: {path: b, command: [python3, app.py], healthCheck: /}
         """))
-    up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=120)
-    assert up.returncode == 0, up.stderr
-    yield root
-    assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+    with running(root):
+        yield root
 
 
-def status(root: Path) -> dict[str, Any]:
-    return json.loads(run_aura("dev", "status", "--json", "-w", str(root)).stdout)
+status = stack_status
 
 
 def through_sidecar(snapshot: dict[str, Any], caller: str, target: str) -> str:

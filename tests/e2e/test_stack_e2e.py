@@ -1,9 +1,11 @@
 """The sample workspace, end to end, on the real runtime: once with native infra, once with
 Docker.  Requests flow through the sidecars; state lands in Redis; the event reaches the
-Node subscriber; the actor answers; killed units come back; `down` leaves nothing."""
+Node subscriber; the actor answers; the cron binding runs its job; killed units come back;
+`down` leaves nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -20,8 +22,6 @@ pytestmark = pytest.mark.e2e
 
 
 def status(root: Path) -> dict[str, Any]:
-    import json
-
     done = run_aura("dev", "status", "--json", "-w", str(root))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -99,6 +99,12 @@ def run_sample_scenario(root: Path, backend: str, docker_client: Any = None) -> 
         exposed = non_loopback(listeners(all_ports(snap)))
         allowed = {snap["units"][n]["ports"]["healthz"] for n in ("placement", "scheduler")} if backend == "native" else set()
         assert {port for _ip, port, _pid in exposed} <= allowed, exposed
+
+        # Bindings: the cron input binding runs conversation's periodic job (every 5 s), which
+        # counts its runs in the state store.
+        job = wait_for(lambda: store.hget("conversation||housekeeping", "data"), timeout=30,
+                       what="the cron binding to run conversation's job")
+        assert json.loads(job)["runs"] >= 1
 
         # kill -9 an app: it comes back (its sidecar untouched), and serves again.
         pids = unit_pids(snap)

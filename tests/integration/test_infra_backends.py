@@ -17,26 +17,10 @@ from aura_dev.infra.native import NativeBackend
 from aura_dev.logs.record import LogChunk
 from aura_dev.net import PortAllocator
 from aura_dev.units.probes import http_status, redis_ping, wait_until
+from support.infra import requests_for
 from support.sockets import alive, listeners, listeners_of, non_loopback
 
 pytestmark = pytest.mark.integration
-
-
-def requests_for(state_dir: Path, key: str, images: dict[str, str] | None) -> list[InfraRequest]:
-    alloc = PortAllocator(seed=key)
-    def ports(extra: tuple[str, ...]) -> InfraPorts:
-        main = alloc.allocate()
-        named = {name: alloc.allocate() for name in extra}
-        return InfraPorts(main, named.pop("healthz", None), named.pop("metrics", None), named)
-    images = images or {}
-    return [
-        InfraRequest(InfraKind.REDIS, ports(()), key, "test", state_dir, "1.18.2", image=images.get("redis"),
-                     password="s3cret-pass"),
-        InfraRequest(InfraKind.PLACEMENT, ports(("healthz", "metrics", "raft")), key, "test", state_dir, "1.18.2",
-                     image=images.get("dapr")),
-        InfraRequest(InfraKind.SCHEDULER, ports(("healthz", "metrics", "etcd_client", "etcd_peer")), key, "test",
-                     state_dir, "1.18.2", image=images.get("dapr")),
-    ]
 
 
 async def start_all(services: list[InfraService]) -> list[str | None]:

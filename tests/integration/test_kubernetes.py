@@ -151,7 +151,7 @@ def test_sample_export_passes_server_side_dry_run(kube: KubeAPI, tmp_path: Path)
     kube.kubectl("apply", "--server-side", "-f", str(out / "namespace.yaml"))
     done = kube.kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=aura", "-k", str(out))
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert len(lines) == 13, done.stdout  # namespace, 2 components, redis ×2, 4 × (Deployment + Service)
+    assert len(lines) == 14, done.stdout  # namespace, 3 components (state, pub/sub, cron binding), redis ×2, 4 × (Deployment + Service)
     assert all("(server dry run)" in line for line in lines), done.stdout
     for name in ("deployment.apps/conversation", "service/notifications", "component.dapr.io/statestore",
                  "statefulset.apps/redis"):
@@ -175,7 +175,7 @@ def test_deploy_creates_objects_then_reports_them_unchanged(kube: KubeAPI) -> No
     assert rows[("Namespace", ns)] == "created"
     assert rows[("Deployment", "conversation")] == "created"
     assert set(rows.values()) == {"created"}, done.stdout
-    assert len(rows) == 13
+    assert len(rows) == 14
 
     deployment = kube.get_json("deployment", "conversation", "-n", ns, "--show-managed-fields")
     template: Any = deployment["spec"]
@@ -200,7 +200,7 @@ def test_deploy_creates_objects_then_reports_them_unchanged(kube: KubeAPI) -> No
     again = deploy(kube, SAMPLE, "--namespace", ns)
     assert again.returncode == 0, again.stderr
     assert set(table_rows(again.stdout).values()) == {"unchanged"}, again.stdout
-    assert "13 unchanged" in again.stdout
+    assert "14 unchanged" in again.stdout
 
     preview = deploy(kube, SAMPLE, "--namespace", ns, "--diff")
     assert preview.returncode == 0, preview.stderr

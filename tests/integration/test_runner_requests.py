@@ -112,6 +112,30 @@ def test_shutdown_requested_while_the_process_is_spawned_leaves_nothing(tmp_path
     asyncio.run(scenario())
 
 
+def test_a_restart_that_lands_during_shutdown_starts_nothing(tmp_path: Path) -> None:
+    """A control request accepted just before a `down` (its restart still in flight) must
+    not bring the unit back under the stop, nor keep the stop waiting for ever."""
+    async def scenario() -> None:
+        units: list[ProcessUnit] = []
+        gates: list[asyncio.Event] = []
+        ready = [True]
+        runner = make_runner(tmp_path, units, gates, ready)
+        runner.launch()
+        await until(lambda: bool(gates))
+        gates[0].set()
+        await asyncio.wait_for(runner.ready.wait(), 10)
+        stopping = asyncio.ensure_future(runner.shutdown())
+        await asyncio.sleep(0)  # the shutdown has asked; now the late requests arrive
+        await runner.restart("a restart from another terminal")
+        runner.start()
+        await runner.stop()
+        await asyncio.wait_for(stopping, 10)
+        assert len(units) == 1 and units[0].returncode is not None
+        assert runner.state is UnitState.STOPPED and runner.task is not None and runner.task.done()
+
+    asyncio.run(scenario())
+
+
 class BrokenStart(ProcessUnit):
     """A real process, then a fault in aura's own start-up code."""
 

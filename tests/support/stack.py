@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,25 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample-workspace"
+
+
+@contextlib.contextmanager
+def running(root: Path) -> Iterator[Path]:
+    """The workspace's stack, up (detached) for the block and down after it."""
+    from conftest import run_aura
+
+    up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=120)
+    assert up.returncode == 0, up.stderr
+    try:
+        yield root
+    finally:
+        assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
+def stack_status(root: Path) -> dict[str, Any]:
+    from conftest import run_aura
+
+    return json.loads(run_aura("dev", "status", "--json", "-w", str(root)).stdout)  # type: ignore[no-any-return]
 
 
 def copy_workspace(source: Path, target: Path) -> Path:

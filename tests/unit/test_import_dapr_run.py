@@ -103,6 +103,15 @@ def test_quickstart_resources_precedence(imported: Imported) -> None:
     assert "also loads components" in stderr
 
 
+def test_dapr_init_addresses_are_reported_and_the_files_left_alone(imported: Imported) -> None:
+    _, stderr, root = imported("quickstart")
+    assert "note: resources written for `dapr init` run unchanged" in stderr
+    for shown, name in (("components/pubsub.yaml", "orderpubsub"), ("components/statestore.yaml", "statestore"),
+                        ("notifications/components/email.yaml", "email")):
+        assert f"  {shown}: {name}: localhost:6379 → aura's Redis; write `{{redis_host}}` to make it explicit" in stderr
+    assert (root / "components" / "pubsub.yaml").read_text() == (FIXTURES / "quickstart/components/pubsub.yaml").read_text()
+
+
 def test_readable_file_with_schema_line_and_source(imported: Imported) -> None:
     _, stderr, root = imported("quickstart")
     text = (root / "aura.yaml").read_text()
@@ -302,7 +311,7 @@ def test_import_is_listed_in_help() -> None:
             ("dapr.yaml:8:14: apps[0].command", "expected a list of strings, got 'python3 app.py'"),
         ]),
         ("bad-app-id", [("dapr.yaml:3:17: apps[0].appDirPath",
-                         "app id 'Order_Processor' is not a DNS label")]),
+                         "app id 'Order_Processor' holds 'O', 'P', '_': only lowercase letters")]),
         ("port-clash", [("dapr.yaml:10:19: apps[1].daprHTTPPort",
                          "port 8080 is also used by apps[0].appPort (line 5)")]),
         ("resources-missing", [

@@ -6,6 +6,8 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from aura_dev.logs.query import Follower, LogFilter, query
 from aura_dev.logs.record import Level, LogChunk, Source, Stream, UnitRef
 from aura_dev.logs.store import LogStore, segments
@@ -164,6 +166,17 @@ def test_parse_since() -> None:
     assert parse_since("2h", now) == now - 7200
     assert parse_since("1.5d", now) == now - 1.5 * 86400
     assert abs(parse_since("2026-11-28T12:00:00+00:00") - 1795867200.0) < 1e-6
+
+
+def test_since_never_points_into_the_future() -> None:
+    from datetime import datetime, timedelta
+
+    now = datetime(2026, 12, 3, 9, 30).timestamp()
+    with pytest.raises(ValueError, match="is in the future"):
+        parse_since("2026-12-04", now)
+    assert parse_since("09:00", now) == datetime(2026, 12, 3, 9, 0).timestamp()
+    assert parse_since("23:59", now) == datetime(2026, 12, 2, 23, 59).timestamp()  # yesterday's 23:59
+    assert parse_since("23:59", now) < now - timedelta(minutes=1).total_seconds()
 
 
 def test_tail_reads_backwards_across_blocks_and_segments(tmp_path: Path) -> None:

@@ -98,9 +98,9 @@ def test_a_folder_without_workspace_gets_one(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["api"], "the workspace already has a service 'api'"),
-    (["Billing"], "is not a DNS label"),
+    (["Billing"], "holds 'B': only lowercase letters"),
     (["bill.ing"], "contains a dot"),
-    (["bill_ing"], "is not a DNS label"),
+    (["bill_ing"], "holds '_': only lowercase letters"),
     (["redis"], "one of aura's own units"),
     (["billing", "--path", "../outside"], "is outside the workspace"),
     (["billing", "--path", "services/../../outside"], "is outside the workspace"),
@@ -163,7 +163,7 @@ def test_component_in_a_workspace_without_resources_adopts_components_folder(ws:
 
 @pytest.mark.parametrize("args, prepare, message", [
     (["queue"], None, "unknown component kind 'queue'"),
-    (["pubsub", "--name", "Events"], None, "is not a DNS label"),
+    (["pubsub", "--name", "Events"], None, "holds 'E': only lowercase letters"),
     (["pubsub", "--name", "statestore"], None, "the name of aura's default statestore"),
     (["pubsub"], "components", "does not list it under dapr.resources"),
 ])

@@ -49,7 +49,7 @@ services:
         (BASE + "    dapr: {appId: my.gateway}\n", "aura.yaml:6:19: services.gateway.dapr.appId",
          "contains a dot, which daprd refuses"),
         (BASE + "    dapr: {appId: Gateway_1}\n", "aura.yaml:6:19: services.gateway.dapr.appId",
-         "is not a DNS label"),
+         "holds 'G', '_': only lowercase letters"),
         (BASE + "    dependsOn: [conversaton]\n  conversation:\n    path: svc\n    command: [x]\n",
          "aura.yaml:6:17: services.gateway.dependsOn[0]", "depends on 'conversaton', which is not a service"),
         (BASE + "    dependsOn: [b]\n  b:\n    path: svc\n    command: [x]\n    dependsOn: [gateway]\n",

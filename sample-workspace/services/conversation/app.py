@@ -1,10 +1,12 @@
 """conversation: keeps each user's messages in the Dapr state store and publishes an
-event per message on the `messages` topic."""
+event per message on the `messages` topic.  A cron input binding (`housekeeping`) runs its
+periodic job, which records each run in the state store."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 
 from dapr.clients import DaprClient
 from fastapi import FastAPI
@@ -51,3 +53,13 @@ def history(user: str) -> dict[str, object]:
     with DaprClient() as dapr:
         current = dapr.get_state(STORE, f"conversation-{user}").data
     return {"user": user, "messages": json.loads(current) if current else []}
+
+
+@app.post("/housekeeping")
+def housekeeping() -> dict[str, object]:
+    """Called by the `housekeeping` cron binding; counts its runs in the state store."""
+    with DaprClient() as dapr:
+        current = dapr.get_state(STORE, "housekeeping").data
+        runs = json.loads(current)["runs"] + 1 if current else 1
+        dapr.save_state(STORE, "housekeeping", json.dumps({"runs": runs, "last": time.time()}))
+    return {"runs": runs}

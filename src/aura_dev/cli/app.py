@@ -15,7 +15,7 @@ import typer
 from aura_dev import __version__
 from aura_dev.cli import console as ui
 from aura_dev.cli.options import load
-from aura_dev.errors import AuraError
+from aura_dev.errors import AuraError, from_os_error
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, help="aura: the Aura platform's local Dapr environment.")
 dev = typer.Typer(no_args_is_help=True, help="Run, watch and inspect the workspace's Dapr stack.")
@@ -62,6 +62,10 @@ def main() -> None:
     except AuraError as exc:
         ui.show_error(exc)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a read or write the command did not expect to fail: a message, not a traceback
+        error = from_os_error(exc)
+        ui.show_error(error)
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -43,6 +44,12 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
                          f"{'are' if count != 1 else 'is'} not carried over as is:")
             for note in result.notes:
                 ui.err.print(f"  {escape(note.render())}")
+        if result.defaults:
+            ui.err.print("[yellow]note:[/] resources written for `dapr init` run unchanged: `aura dev up` points "
+                         "its copies of them (under .aura/run; these files stay as they are) at aura's infra:")
+            for found in result.defaults:
+                shown = os.path.relpath(found.file, source.parent)
+                ui.err.print(f"  {escape(shown)}: {escape(found.import_note())}")
         workspace = write_workspace_file(result.text, target, force=force, relocate=result.relocate)
         ensure_schema_file(workspace.state_dir)
         ui.err.print(f"[green]✓[/] wrote {escape(str(target))} with {len(result.services)} "

@@ -29,11 +29,10 @@ def locate(workspace: Path | None) -> "WorkspaceRef":
 
 
 def load(workspace: Path | None) -> "Workspace":
-    """The workspace, loaded and validated (every problem reported at once)."""
+    """The workspace, loaded and validated (every problem reported at once).  Loading
+    writes nothing: the commands that change the workspace (`up`, `new`, `import`) keep its
+    editor schema current themselves (`workspace.resolved.ensure_schema_file`)."""
     from aura_dev.workspace.load import load_workspace
     from aura_dev.workspace.locate import discover
-    from aura_dev.workspace.resolved import ensure_schema_file
 
-    ws = load_workspace(discover(explicit=workspace))
-    ensure_schema_file(ws.state_dir)
-    return ws
+    return load_workspace(discover(explicit=workspace))

@@ -76,9 +76,11 @@ def register(dev: typer.Typer, load: Callable[[Path | None], Workspace]) -> None
     ) -> None:
         """A Dapr component for the workspace's Redis, in its resources folder."""
         from aura_dev.scaffold.components import COMPONENTS_FOLDER, new_component
+        from aura_dev.workspace.resolved import ensure_schema_file
 
         ws = load(workspace)
         created = new_component(ws, kind.lower(), name)
+        ensure_schema_file(ws.state_dir)
         shown = _relative(created.file, ws.root)
         ui.out.print(f"[green]✓[/] wrote {escape(shown)}: {created.kind} '{created.name}' on the workspace's Redis")
         if created.adopted_folder:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -14,6 +13,7 @@ from aura_dev.cli.options import JsonOption, ServicesArgument, WorkspaceOption, 
 
 if TYPE_CHECKING:
     from aura_dev.workspace.load import Workspace
+    from aura_dev.workspace.locate import WorkspaceRef
 
 RequiredServices = Annotated[list[str], typer.Argument(help="Services to act on")]
 AppOnly = Annotated[bool, typer.Option("--app", help="Only the app process (the sidecar keeps running)")]
@@ -41,6 +41,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
         from aura_dev.cli import stack_view
         from aura_dev.engine.orchestrator import UpOptions
+        from aura_dev.workspace.disk import require_writable
 
         if backend is not None and backend not in ("auto", "docker", "native"):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
@@ -50,7 +51,11 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         if tui and (detach or verbose):
             raise typer.BadParameter("--tui runs the stack in the background and shows it in its own view: "
                                      "leave out " + ("--detach" if detach else "--verbose"), param_hint="--tui")
+        if ready_timeout is not None and not ready_timeout > 0:  # also NaN
+            raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
+                                     "above 0", param_hint="--timeout")
         ws = load(workspace)
+        require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
                             ready_timeout=ready_timeout)
         if tui:
@@ -60,32 +65,37 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         raise typer.Exit(stack_view.run_foreground(ws, options, verbose=verbose))
 
     @dev.command()
-    def down(workspace: WorkspaceOption = None) -> None:
+    def down(
+        workspace: WorkspaceOption = None,
+        wipe: Annotated[bool, typer.Option("--wipe", help="Then delete this workspace's Redis data, scheduler "
+                                           "data (jobs, reminders) and logs, after a confirmation")] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --wipe without asking (for scripts)")] = False,
+    ) -> None:
         """Stop the running stack (from any terminal); clean up after a killed one."""
         from aura_dev.engine import session
 
         ws = locate(workspace)
+        if wipe and not yes:
+            _confirm_wipe(ws)
         seconds, cleaned = session.bring_down(ws)
         if cleaned:
             ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
         ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+        if wipe:
+            from aura_dev.engine.wipe import wipe as wipe_data
+
+            deleted = wipe_data(ws.state_dir)
+            for kept in deleted:
+                ui.out.print(f"[green]✓[/] deleted {kept.what}: {ui.escape(str(kept.path))} ({_size(kept.size)})")
+            if not deleted:
+                ui.out.print("nothing was kept: nothing to delete")
 
     @dev.command()
     def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """Every unit: state, pid, ports, restarts, uptime."""
-        from aura_dev.cli import stack_view
-        from aura_dev.engine import session
+        from aura_dev.cli.status_view import show_status
 
-        ws = locate(workspace)
-        data = session.status(ws)
-        if (data.get("dashboard") or {}).get("url"):
-            from aura_dev.dashboard.access import login_url, read_token
-
-            data["dashboard"]["url"] = login_url(data["dashboard"]["url"], read_token(ws.state_dir))
-        if as_json:
-            print(json.dumps(data, indent=2))
-        else:
-            stack_view.print_status(ui.out, data)
+        show_status(workspace, as_json)
 
     @dev.command()
     def restart(services: RequiredServices, workspace: WorkspaceOption = None, app: AppOnly = False,
@@ -106,10 +116,40 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         _act("start", services, workspace, app, sidecar)
 
 
+def _confirm_wipe(ws: "WorkspaceRef") -> None:
+    """Ask before deleting; refuse where nobody can be asked."""
+    import sys
+
+    from aura_dev.engine.wipe import kept_data
+    from aura_dev.errors import UserError
+
+    kept = kept_data(ws.state_dir)
+    if not sys.stdin.isatty():
+        raise UserError("`aura dev down --wipe` deletes data and must be confirmed, but there is no terminal to ask "
+                        "(nothing was stopped or deleted)", hint="pass --yes to confirm from a script")
+    ui.err.print(f"This stops {ws.name} and deletes, under {ui.escape(str(ws.state_dir))}:")
+    for item in kept:
+        ui.err.print(f"  {item.what}: {ui.escape(item.path.name)} ({_size(item.size)})")
+    if not kept:
+        ui.err.print("  nothing (no data is kept yet)")
+    if not typer.confirm("Delete it?", default=False, err=True):
+        ui.err.print("nothing was stopped or deleted")
+        raise typer.Exit(1)
+
+
+def _size(size: int) -> str:
+    from rich.filesize import decimal
+
+    return decimal(size)
+
+
 def _act(op: str, services: list[str], workspace: Path | None, app_only: bool, sidecar_only: bool) -> None:
     from aura_dev.engine import session
     from aura_dev.engine.control import Operation, Which
 
+    if app_only and sidecar_only:
+        raise typer.BadParameter(f"--app and --sidecar exclude each other: leave both out to {op} the app and "
+                                 "its sidecar", param_hint="--app / --sidecar")
     which = Which.APP if app_only else Which.SIDECAR if sidecar_only else Which.ALL
     reply = session.control(locate(workspace), Operation(op), services, which)
     states = ", ".join(f"{n} {'ready' if ok else 'not ready'}" for n, ok in reply.states.items())

@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aura_dev.cli import console as ui
 from aura_dev.engine import session
@@ -23,8 +23,6 @@ from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.locate import WorkspaceRef
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from aura_dev.cli.progress import StartupView
 
 
@@ -37,13 +35,17 @@ def _hooks() -> list[session.SupervisorHook]:
 
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
-    prepared = session.prepare(ws, options)
+    from aura_dev.workspace.resolved import ensure_schema_file
+
+    prepared = session.prepare(ws, options)  # a refused `up` writes nothing
+    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
     if prepared.backend_reason:
         ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
     return prepared
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) -> int:
+    parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
     colour = is_tty and not ui.colour_disabled()
@@ -110,7 +112,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) 
 
     try:
         return session.supervise(ws, options, prepared, hub, on_started=started, on_orchestrator=attached,
-                                 hooks=_hooks())
+                                 hooks=_hooks(), parent=parent)
     finally:
         if view is not None:
             view.close()
@@ -170,27 +172,3 @@ def dashboard_link(ws: Workspace | WorkspaceRef, state: StackSnapshot | None) ->
     from aura_dev.dashboard.access import login_url, read_token
 
     return login_url(state.dashboard.url, read_token(ws.state_dir))
-
-
-def print_status(console: Console, data: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    if not data.get("running"):
-        console.print(f"{data['name']} is not running")
-        return
-    console.print(f"[bold]{data['name']}[/] running · supervisor pid {data['supervisor']['pid']} · "
-                  f"infra: {data['backend']} · Dapr {data['runtimeVersion']}")
-    table = Table(box=None, padding=(0, 2), header_style="dim")
-    for column in ("unit", "state", "pid", "ports", "restarts", "uptime"):
-        table.add_column(column)
-    for label, unit in data.get("units", {}).items():
-        ports = " ".join(f"{k}={v}" for k, v in (unit.get("ports") or {}).items() if v)
-        state = unit.get("state", "?")
-        style = {"ready": "green", "failed": "bold red", "backoff": "yellow", "starting": "yellow"}.get(state, "")
-        ident = str(unit.get("pid") or (unit.get("container") or "")[:12] or "-")
-        uptime = f"{unit['uptime']:.0f} s" if unit.get("uptime") is not None else "-"
-        table.add_row(label, f"[{style}]{state}[/]" if style else state, ident, ports,
-                      str(unit.get("restarts", 0)), uptime)
-    console.print(table)
-    if (data.get("dashboard") or {}).get("url"):
-        console.print(f"[dim]dashboard: {data['dashboard']['url']}[/]")

@@ -3,7 +3,6 @@ JSON Schema of `aura.yaml`."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,15 +21,9 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
     @dev.command()
     def config(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """Print the resolved workspace: defaults filled, paths absolute, secrets masked."""
-        from aura_dev.workspace.resolved import resolved_config
+        from aura_dev.cli.config_view import show_config
 
-        data = resolved_config(load(workspace))
-        if as_json:
-            print(json.dumps(data, indent=2))
-        else:
-            import yaml
-
-            sys.stdout.write(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+        show_config(workspace, as_json)
 
     @dev.command()
     def schema(
@@ -40,6 +33,9 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         from aura_dev.workspace.resolved import schema_text
 
         text = schema_text()
+        if output is not None and output.is_dir():
+            raise typer.BadParameter(f"{output} is a folder; give the file to write, e.g. "
+                                     f"{output / 'aura.schema.json'}", param_hint="--output")
         if output is None:
             sys.stdout.write(text)
         else:

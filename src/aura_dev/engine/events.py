@@ -8,6 +8,7 @@ Plain synchronous calls, no queue: a chunk costs one store write and one call pe
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -75,6 +76,18 @@ class EventHub:
         self.store.notice(unit, text, level, now)
         for view in self.views:
             view.notice(unit, text, level, now)
+
+    def tell_views(self, text: str, level: Level = Level.WARN) -> None:
+        """A line about the store itself (it cannot take it): for the views — or, with none
+        attached (a detached supervisor), its stderr, the supervisor's log."""
+        now = time.time()
+        for view in self.views:
+            view.notice(None, text, level, now)
+        if not self.views:
+            try:
+                print(f"aura: {text}", file=sys.stderr, flush=True)
+            except OSError:
+                pass  # on the same full disk, perhaps: `aura dev status` still works
 
     def state(self, change: StateChange) -> None:
         for listener in list(self.state_listeners):

@@ -15,7 +15,7 @@ from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.unit_state import RestartPolicy
 from aura_dev.errors import InfraError
-from aura_dev.infra.base import InfraBackend, InfraService, reset_scheduler_data
+from aura_dev.infra.base import InfraBackend, InfraService
 from aura_dev.net import LOOPBACK
 from aura_dev.plan.infra import InfraKind, InfraRequest
 from aura_dev.plan.model import InfraEndpoints
@@ -62,7 +62,7 @@ class InfraSet:
                 kind=kind, ports=self.ports.infra_ports(kind, settings), workspace_key=self.key,
                 workspace_name=self.ws.name, state_dir=self.ws.state_dir, runtime_version=self.runtime_version,
                 image=settings.image, password=getattr(settings, "password", None),
-                log_level=self.ws.spec.dapr.log_level)
+                log_level=self.ws.spec.dapr.log_level, persist=getattr(settings, "persist", True))
             self.requests[kind] = request
             self.services[kind] = self.backend.create(request, self.hub.chunk)
             self._unused.add(kind)
@@ -122,8 +122,6 @@ class InfraSet:
         self.requests[kind] = replace(request, ports=moved)
         self.services[kind] = self.backend.create(self.requests[kind], self.hub.chunk)
         self._unused.add(kind)
-        if kind is InfraKind.SCHEDULER:
-            reset_scheduler_data(self.ws.state_dir)  # its etcd data names the old peer port
         self.ports.save()
         self.on_moved(kind)
         return True

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from aura_dev.engine.orchestrator import Orchestrator
-from aura_dev.errors import WorkspaceInvalid
+from aura_dev.errors import UserError, WorkspaceInvalid
 from aura_dev.logs.record import Level
 from aura_dev.plan.resources import resource_sources
 from aura_dev.watch.coalesce import Coalescer
@@ -23,6 +23,7 @@ class LiveReload:
     def __init__(self, orch: Orchestrator) -> None:
         self.orch = orch
         self.coalescer = Coalescer(self._reload_service, quiet=self._debounce_of)
+        self.folders_gone: set[str] = set()  # services whose folder was deleted under the running app
 
     def _debounce_of(self, name: str) -> float:
         service = self.orch.ws.services.get(name)
@@ -65,6 +66,14 @@ class LiveReload:
         run = self.orch.services.get(name)
         if run is None:
             return
+        if not run.plan.service_dir.is_dir():
+            # A restart could not even chdir there: the app keeps running the code it has loaded.
+            if name not in self.folders_gone:
+                self.folders_gone.add(name)
+                self.orch.hub.notice(run.app.ref, f"the service folder {run.plan.service_dir} was deleted: the app "
+                                     "keeps running as it is, and reloads once the folder is back", Level.WARN)
+            return
+        self.folders_gone.discard(name)
         present = [f for f in files if f.exists()] or files  # an editor's temp files are gone by now
         names = sorted({_relative(f, run.plan.service_dir) for f in present})
         shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
@@ -79,6 +88,10 @@ class LiveReload:
             lines = [getattr(p, "render", lambda: str(p))() for p in exc.problems]
             self.orch.hub.notice(None, f"{file.name} changed but is invalid; the stack keeps running as it "
                                  "was:\n    " + "\n    ".join(lines), Level.ERROR)
+            return
+        except UserError as exc:  # deleted, or made unreadable: the stack keeps what it has
+            self.orch.hub.notice(None, f"{file.name} changed but {exc.message}; the stack keeps running as it was",
+                                 Level.ERROR)
             return
         await self.orch.apply(new)
 

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from aura_dev.engine import runstate, signals
+from aura_dev.engine import leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, serve
+from aura_dev.engine.dapr_init_notices import DefaultAddressNotices
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
 from aura_dev.engine.portbook import PortBook
@@ -22,8 +23,8 @@ from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
 from aura_dev.engine.live_snapshot import build_snapshot
 from aura_dev.engine.snapshot import DashboardRecord, StackSnapshot
 from aura_dev.engine.unit_state import UnitState
-from aura_dev.errors import InfraError, UnknownService
-from aura_dev.infra.base import InfraBackend, reset_scheduler_data
+from aura_dev.errors import InfraError, NotRunning, UnknownService
+from aura_dev.infra.base import InfraBackend
 from aura_dev.infra.select import remove_leftover_containers
 from aura_dev.logs.record import Level
 from aura_dev.plan.changes import WorkspaceChanges, diff_workspaces
@@ -66,33 +67,27 @@ class Orchestrator:
         self.units = ServiceUnits(hub, stop_grace=options.stop_grace, ready_timeout=options.ready_timeout,
                                   on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready)
         self.services: dict[str, ServiceRun] = {}
-        self.selected = self._selection(ws)
+        self.dapr_init_notices = DefaultAddressNotices(hub)
+        self.selected = ws.selection(self.options.selected)
         self.waves = dependency_waves({n: ws.services[n].depends_on for n in self.selected})
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
         self.dashboard: DashboardRecord | None = None  # set by the dashboard's hook (the engine never imports it)
         self._state_dirty = False
+        self._state_cleared = False  # after the stop: a write still scheduled must not bring state.json back
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub.state_listeners.append(self._on_state)
 
     # ------------------------------------------------------------------ what runs
 
-    def _selection(self, ws: Workspace) -> list[str]:
-        requested = self.options.selected or list(ws.services)
-        unknown = [name for name in requested if name not in ws.services]
-        if unknown:
-            raise UnknownService(f"no service named {', '.join(unknown)} in {ws.file.name}",
-                                 hint=f"services: {', '.join(ws.services) or 'none'}")
-        chosen = closure(ws.depends_on(), requested)
-        return [name for name in ws.services if name in chosen]
-
     def _make_context(self) -> RunContext:
         """Infra endpoints and rendered components as every service plan sees them."""
         endpoints = self.infra.endpoints()
-        shared, per_service = prepare_resources(self.ws, endpoints)
-        return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=shared,
-                          service_resources=per_service, api_token=self.api_token)
+        prepared = prepare_resources(self.ws, endpoints)
+        self.dapr_init_notices.report(prepared.defaults)
+        return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=prepared.shared,
+                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token)
 
     def _plan(self, name: str, ports: Any = None) -> Any:
         assert self.ctx is not None
@@ -193,7 +188,9 @@ class Orchestrator:
             self._write_state()
 
     def _settled(self) -> bool:
-        """Every service ready, down, or held back by one that is down."""
+        """Every infra unit ready or down; every service ready, down, or held back by one that is down."""
+        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.runners.values()):
+            return False
         for run in self.services.values():
             if run.is_ready() or run.is_down():
                 continue
@@ -213,7 +210,8 @@ class Orchestrator:
 
     def _write_state(self) -> None:
         self._state_dirty = False
-        runstate.write_state(self.ws.state_dir, self.snapshot())
+        if not self._state_cleared:
+            runstate.write_state(self.ws.state_dir, self.snapshot())
 
     # ------------------------------------------------------------------ acting on it
 
@@ -221,6 +219,8 @@ class Orchestrator:
         if request.op is Operation.DOWN:
             self.request_shutdown()
             return ControlReply(ok=True)
+        if self.shutdown_requested.is_set():  # a unit must not start again under a stop
+            raise NotRunning(f"{self.ws.name} is stopping", hint="start it again with `aura dev up`")
         unknown = [n for n in request.services if n not in self.services]
         if unknown:
             raise UnknownService(f"not running: {', '.join(unknown)}",
@@ -266,7 +266,7 @@ class Orchestrator:
     async def reload_resources(self, services: list[str], reason: str) -> None:
         """Component files changed: render them again (in place) and restart the sidecars
         that load them."""
-        prepare_resources(self.ws, self.infra.endpoints())
+        self.ctx = self._make_context()
         affected = [name for name in services if name in self.services]
         for name in affected:
             sidecar = self.services[name].sidecar
@@ -286,10 +286,7 @@ class Orchestrator:
             self.hub.notice(None, "infra or runtime settings changed: they apply at the next `aura dev up`",
                             Level.WARN)
         if changes.shared_dapr_changed or changes.removed or changes.added:
-            assert self.ctx is not None
-            shared, per_service = prepare_resources(new, self.infra.endpoints())
-            self.ctx = RunContext(daprd=self.runtime.daprd, infra=self.ctx.infra, resources=shared,
-                                  service_resources=per_service, api_token=self.api_token)
+            self.ctx = self._make_context()
         self.selected = list(changes.selected)
         self.waves = dependency_waves({n: new.services[n].depends_on for n in self.selected})
         for name in changes.removed:
@@ -315,6 +312,8 @@ class Orchestrator:
         return changes
 
     def request_shutdown(self) -> None:
+        if not self.shutdown_requested.is_set():
+            runstate.mark_stopping(self.ws.state_dir)
         self.shutdown_requested.set()
 
     def force_kill(self) -> None:
@@ -373,6 +372,7 @@ class Orchestrator:
                 self.hub.notice(None, "stopped; nothing left running")
                 self.hub.flush()
         finally:
+            self._state_cleared = True
             runstate.clear_state(self.ws.state_dir)
             runstate.control_socket_path(self.ws.state_dir).unlink(missing_ok=True)
             lock.release()
@@ -388,13 +388,6 @@ class Orchestrator:
 
     def cleanup_stale(self) -> None:
         """Leftovers of a supervisor killed without a chance to clean up (kill -9)."""
-        state = runstate.read_state(self.ws.state_dir)
-        if not state:
-            return
-        killed = runstate.kill_process_groups(state)
-        removed = remove_leftover_containers(self.key) if state.has_containers() else []
-        if killed or removed:
-            self.hub.notice(None, f"cleaned up after a previous run that did not stop: {', '.join(killed + removed)}",
-                            Level.WARN)
-        reset_scheduler_data(self.ws.state_dir)
-        runstate.clear_state(self.ws.state_dir)
+        cleaned = leftovers.reap(self.ws.state_dir)
+        if cleaned:
+            self.hub.notice(None, f"cleaned up after a previous run that did not stop: {', '.join(cleaned)}", Level.WARN)

@@ -96,6 +96,11 @@ class UnitRunner:
         if self.task is None:
             self._set(UnitState.WAITING, detail)
 
+    def starting_detail(self, detail: str) -> None:
+        """Why a starting unit is not ready yet (status and the start-up view show it)."""
+        if self.state is UnitState.STARTING:
+            self._set(UnitState.STARTING, detail)
+
     # -- requests from the orchestrator -------------------------------------------------
 
     def launch(self) -> None:
@@ -110,6 +115,8 @@ class UnitRunner:
         old one is usually gone by then.  If it is not, the new one's "address already in
         use" is answered by waiting for the old one and starting again.
         """
+        if self._request is Request.SHUTDOWN:
+            return  # the stack is stopping: nothing starts again
         self._request, self._restart_reason = Request.RESTART, reason
         self.after_change = after_change
         unit = self.unit
@@ -124,11 +131,15 @@ class UnitRunner:
 
     async def stop(self) -> None:
         """Stop and stay down until `start()`."""
+        if self._request is Request.SHUTDOWN:
+            return
         self._request = Request.STOP
         self._wake.set()
         await self._stop_current()
 
     def start(self) -> None:
+        if self._request is Request.SHUTDOWN:
+            return
         if self._request is Request.STOP or self.state in (UnitState.STOPPED, UnitState.FAILED, UnitState.EXITED):
             self._request, self._restart_reason = Request.RESTART, "start requested"
             self._wake.set()
@@ -262,9 +273,10 @@ class UnitRunner:
                 self.on_ready(self)
         elif outcome == "timeout":
             lines = self.hub.last_lines(self.ref)
-            self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s; stopping it", Level.ERROR)
+            why = f": {self.detail}" if self.state is UnitState.STARTING and self.detail else ""
+            self.hub.notice(self.ref, f"not ready after {self.ready_timeout:g} s{why}; stopping it", Level.ERROR)
             self._show_tail(lines)
-            self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s")
+            self._set(UnitState.FAILED, f"not ready after {self.ready_timeout:g} s{why}")
             await unit.stop(self.stop_grace)
             await exit_task
             self.finished.set()
@@ -310,11 +322,12 @@ class UnitRunner:
             self.finished.set()
             await self._wait_for_request()
             return
-        decision = self.policy.exited(code, time.monotonic())
+        ready_since = self.ready_at if self._ready_this_run else None
+        decision = self.policy.exited(code, time.monotonic(), ready_since=ready_since)
         reason = spawn_error or decision.reason
         if decision.action is Action.RESTART:
-            self.hub.notice(self.ref, f"{reason}; restarting in {decision.delay:.1f} s "
-                            f"(restart {self.policy.restarts})", Level.WARN)
+            when = f"in {decision.delay:.1f} s" if decision.delay else "at once"
+            self.hub.notice(self.ref, f"{reason}; restarting {when} (restart {self.policy.restarts})", Level.WARN)
             self._set(decision.state, reason)
             self._wake.clear()
             try:

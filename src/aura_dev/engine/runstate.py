@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +21,17 @@ import psutil
 
 from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapshot
 from aura_dev.errors import AlreadyRunning
-from aura_dev.units.process import signal_group
 
 RUN_DIR = "run"
 STATE_FILE = "state.json"
 LOCK_FILE = "supervisor.lock"
+STOPPING_FILE = "stopping"
 
 
 def workspace_key(root: Path) -> str:
     """Short, stable id of a workspace folder: names containers and picks its port block."""
+    import hashlib  # here: `status` imports this module and needs neither hashlib nor tempfile
+
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
 
 
@@ -60,6 +60,19 @@ def read_state(state_dir: Path) -> StackSnapshot | None:
 
 def clear_state(state_dir: Path) -> None:
     state_path(state_dir).unlink(missing_ok=True)
+    (run_dir(state_dir) / STOPPING_FILE).unlink(missing_ok=True)
+
+
+def mark_stopping(state_dir: Path) -> None:
+    """The supervisor is stopping the stack: an `up` now waits for it instead of refusing."""
+    try:
+        (run_dir(state_dir) / STOPPING_FILE).write_text(f"{os.getpid()}\n")
+    except OSError:
+        pass  # only a courtesy to a concurrent `up`; the stop goes on
+
+
+def stopping(state_dir: Path) -> bool:
+    return (run_dir(state_dir) / STOPPING_FILE).exists()
 
 
 class SupervisorLock:
@@ -140,12 +153,23 @@ def find_leftovers(state: StackSnapshot) -> list[Leftover]:
 
 
 def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
-    """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create time)."""
+    """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create
+    time) — or of which something is still alive: a unit's leader may be gone (it died with
+    its supervisor) while a child it started lives on in its group."""
+    from aura_dev.units.process import signal_group  # asyncio: not for `status`, which imports this module
+
     targets = []
     for label, unit in state.units.items():
         ident = unit.identity
-        if ident.pid is not None and ident.create_time is not None and same_process(ident.pid, ident.create_time):
-            targets.append((label, ident.pid, ident.pgid if ident.pgid is not None else ident.pid))
+        if ident.pid is None or ident.create_time is None:
+            continue
+        pgid = ident.pgid if ident.pgid is not None else ident.pid
+        if same_process(ident.pid, ident.create_time):
+            targets.append((label, ident.pid, pgid))
+            continue
+        left = _session_members(pgid, ident.create_time)
+        if left:
+            targets.append((label, left[0], pgid))
     for _label, _pid, pgid in targets:
         signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -154,6 +178,22 @@ def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
     for _label, _pid, pgid in targets:
         signal_group(pgid, signal.SIGKILL)
     return [label for label, _pid, _pgid in targets]
+
+
+def _session_members(leader: int, leader_created: float) -> list[int]:
+    """Live processes of the session (and group) a unit's leader `leader` started — each
+    unit runs in a session of its own — created after it.  The kernel does not hand out a
+    pid again while a group or session of that number has members, so these can only be
+    what that unit left behind."""
+    found = []
+    for proc in psutil.process_iter(["create_time"]):
+        try:
+            if (os.getsid(proc.pid) == leader and os.getpgid(proc.pid) == leader
+                    and proc.info["create_time"] >= leader_created - 0.05 and proc.status() != psutil.STATUS_ZOMBIE):
+                found.append(proc.pid)
+        except (OSError, psutil.Error):
+            continue
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -168,5 +208,7 @@ def control_socket_path(state_dir: Path) -> Path:
     preferred = run_dir(state_dir) / "control.sock"
     if len(str(preferred)) < 100:
         return preferred
+    import tempfile
+
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
     return runtime / f"aura-{workspace_key(state_dir.parent)}.sock"

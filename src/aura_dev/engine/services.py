@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aura_dev.engine.control import Which
 from aura_dev.engine.events import EventHub
+from aura_dev.engine.port_diagnosis import PortDiagnosis
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.unit_state import RestartPolicy, UnitState
 from aura_dev.logs.record import Source, UnitRef
@@ -30,6 +31,7 @@ class ServiceRun:
     plan: ServicePlan
     app: UnitRunner
     sidecar: UnitRunner | None
+    diagnosis: PortDiagnosis | None = None  # says why a live app is not ready yet
 
     def is_ready(self) -> bool:
         return self.app.ready.is_set() and (self.sidecar is None or self.sidecar.ready.is_set())
@@ -75,7 +77,7 @@ class ServiceUnits:
         app = UnitRunner(
             UnitRef(name, Source.APP),
             make_unit=lambda: self._process(UnitRef(name, Source.APP), cell[0].plan.app),
-            probe=lambda: app_ready(cell[0]),
+            probe=lambda: self._app_probe(cell[0]),
             policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout, stop_grace=self.stop_grace,
             on_ready=lambda _runner: self.on_app_ready(cell[0]),
             on_port_conflict=lambda runner: self.on_port_conflict(cell[0], runner),
@@ -90,8 +92,16 @@ class ServiceUnits:
                 policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout,
                 stop_grace=self.stop_grace, on_port_conflict=lambda runner: self.on_port_conflict(cell[0], runner),
             )
-        cell.append(ServiceRun(name, plan, app, sidecar))
+        cell.append(ServiceRun(name, plan, app, sidecar, PortDiagnosis(self.hub)))
         return cell[0]
+
+    @staticmethod
+    async def _app_probe(run: ServiceRun) -> bool:
+        if await app_ready(run):
+            return True
+        if run.diagnosis is not None:
+            await run.diagnosis.check(run.plan, run.app)
+        return False
 
     def _process(self, ref: UnitRef, spec: ProcessSpec) -> ProcessUnit:
         return ProcessUnit(ref, spec.argv, env=spec.env, cwd=spec.cwd, sink=self.hub.chunk)

@@ -10,22 +10,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from aura_dev.engine import runstate
+from aura_dev.engine import leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
 from aura_dev.engine.snapshot import StackSnapshot
 from aura_dev.errors import AlreadyRunning, NotRunning, StartupError, UnknownService
-from aura_dev.infra.base import reset_scheduler_data
-from aura_dev.infra.select import backend_factory, remove_leftover_containers, resolve_backend
+from aura_dev.infra.select import backend_factory, resolve_backend
 from aura_dev.logs.store import LogStore
 from aura_dev.runtime import RuntimeInstall, require_runtime
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.locate import WorkspaceRef
 
 DETACHED_POLL_SECONDS = 0.02
+STOP_WAIT_SECONDS = 120.0  # an `up` waits this long for a stack that is stopping
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,16 @@ def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
 
 
 def prepare(ws: Workspace, options: UpOptions) -> Prepared:
-    """Refuse early (already running, no runtime) and choose the infra backend."""
+    """Refuse early (an unknown service, already running, no runtime) and choose the infra
+    backend.  Nothing is written before these checks pass.  A stack that is stopping (a `down`
+    in flight) is waited for, then this one starts."""
+    ws.selection(options.selected)
+    began = time.monotonic()
+    while runstate.supervisor_running(ws.state_dir) and runstate.stopping(ws.state_dir):
+        if time.monotonic() - began > STOP_WAIT_SECONDS:
+            raise StartupError(f"{ws.name} is still stopping after {STOP_WAIT_SECONDS:g} s",
+                               hint="see `aura dev status`; `aura dev down` ends what is left")
+        time.sleep(DETACHED_POLL_SECONDS)
     if runstate.supervisor_running(ws.state_dir):
         pid = runstate.supervisor_pid(ws.state_dir)
         raise AlreadyRunning(f"{ws.name} is already running" + (f" (supervisor pid {pid})" if pid else ""),
@@ -77,8 +86,9 @@ class SupervisorHook(Protocol):
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
               on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
-              hooks: Sequence[SupervisorHook] = ()) -> int:
-    """Run the stack in this process until it is asked to stop; the exit code."""
+              hooks: Sequence[SupervisorHook] = (), parent: int | None = None) -> int:
+    """Run the stack in this process until it is asked to stop; the exit code.  With
+    `parent` (a foreground run), it also stops when that process is gone."""
 
     async def serving(orch: Orchestrator) -> None:
         if options.reload:
@@ -88,12 +98,17 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
         for hook in hooks:
             await hook.serving(orch)
 
+    if isinstance(hub.store, LogStore):
+        hub.store.on_trouble = hub.tell_views
+
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
         for hook in hooks:
             hook.prepare(orch)
         if on_orchestrator is not None:
             on_orchestrator(orch, asyncio.get_running_loop())
+        if parent is not None and not signals.hangup_ignored():
+            orch.spawn(signals.stop_when_orphaned(parent, hub, orch.request_shutdown))
         return await orch.run(on_started=on_started, on_serving=serving)
 
     return asyncio.run(main())
@@ -176,42 +191,26 @@ def bring_down(ws: Workspace | WorkspaceRef, timeout: float = 60.0) -> tuple[flo
             if time.monotonic() - began > timeout:
                 raise StartupError(f"the supervisor did not stop within {timeout:g} s")
             time.sleep(0.02)
-    state = runstate.read_state(ws.state_dir)
-    if state:  # a supervisor that died without cleaning up
-        cleaned = runstate.kill_process_groups(state)
-        if state.has_containers():
-            cleaned += remove_leftover_containers(runstate.workspace_key(ws.root))
-        reset_scheduler_data(ws.state_dir)
-        runstate.clear_state(ws.state_dir)
+    if runstate.read_state(ws.state_dir) is None:
+        return time.monotonic() - began, cleaned
+    lock = runstate.SupervisorLock(ws.state_dir)
+    try:
+        lock.acquire()
+    except AlreadyRunning:  # a stack started since ours stopped (an `up` meanwhile): not leftovers
+        return time.monotonic() - began, cleaned
+    try:
+        cleaned = leftovers.reap(ws.state_dir)  # of a supervisor that died without cleaning up
+    finally:
+        lock.release()
     return time.monotonic() - began, cleaned
 
 
 def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], which: Which) -> ControlReply:
     if not runstate.supervisor_running(ws.state_dir):
         raise NotRunning(f"{ws.name} is not running", hint="start it with `aura dev up`")
+    if runstate.stopping(ws.state_dir):  # its control socket may be closed already
+        raise NotRunning(f"{ws.name} is stopping", hint="start it again with `aura dev up`")
     reply = request(runstate.control_socket_path(ws.state_dir), ControlRequest(op, tuple(services), which))
     if not reply.ok:
         raise UnknownService(str(reply.error), hint=reply.hint)
     return reply
-
-
-def status(ws: Workspace | WorkspaceRef) -> dict[str, Any]:
-    """`aura dev status --json`: the snapshot, and for each unit whether it is alive and
-    for how long it has been ready."""
-    state = runstate.read_state(ws.state_dir) if runstate.supervisor_running(ws.state_dir) else None
-    if not state:
-        return {"running": False, "workspace": str(ws.root), "name": ws.name}
-    now = time.time()
-    data = state.to_json()
-    for label, unit in state.units.items():
-        record = data["units"][label]
-        ident = unit.identity
-        if ident.pid is not None and ident.create_time is not None:
-            record["alive"] = runstate.same_process(ident.pid, ident.create_time)
-        elif ident.container:
-            record["alive"] = unit.state.value == "ready"
-        else:
-            record["alive"] = False
-        ready = unit.since is not None and unit.state.value == "ready"
-        record["uptime"] = round(now - unit.since, 1) if ready and unit.since is not None else None
-    return {"running": True, **data}

@@ -18,6 +18,13 @@ from aura_dev.logs.record import Level
 
 SECOND_PRESS_SECONDS = 0.5  # `timeout` and friends deliver one SIGINT twice within microseconds
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PARENT_POLL_SECONDS = 0.5
+
+
+def hangup_ignored() -> bool:
+    """Started under `nohup` (SIGHUP ignored): the user asked for the stack to outlive its
+    terminal, so neither a hangup nor the end of the parent stops it."""
+    return signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
 
 
 def install(hub: EventHub, stopping: asyncio.Event, request_stop: Callable[[], None],
@@ -39,8 +46,20 @@ def install(hub: EventHub, stopping: asyncio.Event, request_stop: Callable[[], N
         request_stop()
 
     for sig in STOP_SIGNALS:
+        if sig == signal.SIGHUP and hangup_ignored():
+            continue
         loop.add_signal_handler(sig, on_signal, sig)
     loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+
+
+async def stop_when_orphaned(parent: int, hub: EventHub, request_stop: Callable[[], None]) -> None:
+    """A foreground stack ends with whatever started it (a shell, an IDE, a script killed
+    -9) even when no hangup reaches us — output to a file, a parent that was not our
+    terminal: once we are handed to another parent, stop cleanly."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_POLL_SECONDS)
+    hub.notice(None, f"the process that started aura (pid {parent}) is gone: stopping", Level.WARN)
+    request_stop()
 
 
 def dump_tasks() -> None:

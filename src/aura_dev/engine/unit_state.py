@@ -9,6 +9,11 @@ policy that decides where an unexpected exit leads.
                                                    └── status 0, policy on-failure/no ──> EXITED
     STARTING | READY ─stop─> STOPPING ─exited─> STOPPED ─start─> STARTING
 
+A crash loop is a process that cannot stay up, not one that was killed while healthy: an
+exit after the unit was ready for at least `restart.stableAfter` is a *fault* — restarted
+at once, its backoff reset, not counted toward `maxRestarts` (supervisord's `startsecs`,
+Kubernetes resetting its back-off after a good run).  Only exits before that count.
+
 `UnitLifecycle` is the single holder of a unit's state: every change goes through
 `move()`, which refuses a move the table does not list.  The policy is pure — the caller
 passes a monotonic `now` — and only *decides*: its `Decision` names the state to go to.
@@ -132,20 +137,26 @@ class RestartPolicy:
         self.failures.clear()
         self.last_decision = None
 
-    def exited(self, code: int, now: float) -> Decision:
-        """The unit ended without aura asking it to."""
+    def exited(self, code: int, now: float, ready_since: float | None = None) -> Decision:
+        """The unit ended without aura asking it to.  `ready_since`: when it became ready in
+        the run that just ended (None: it never did)."""
         self.last_exit_code = code
-        self.last_decision = decision = self._decide(code, now)
+        self.last_decision = decision = self._decide(code, now, ready_since)
         if decision.action is Action.RESTART:
             self.restarts += 1
         return decision
 
-    def _decide(self, code: int, now: float) -> Decision:
+    def _decide(self, code: int, now: float, ready_since: float | None) -> Decision:
         policy = self.settings.policy
         if code == 0 and policy in ("no", "on-failure"):
             return Decision(Action.STAY_DOWN, reason="exited with status 0")
         if policy == "no":
             return Decision(Action.FAIL, reason=f"exited with status {code} (restart policy: no)")
+        if ready_since is not None and now - ready_since >= self.settings.stable_after:
+            # It ran well: a fault, not a loop.  The history of an earlier bad patch goes too,
+            # so the next crash at boot starts again from the initial backoff.
+            self.failures.clear()
+            return Decision(Action.RESTART, reason=f"exited with status {code} after {now - ready_since:.0f} s ready")
         self.failures.append(now)
         while self.failures and now - self.failures[0] > self.settings.window:
             self.failures.popleft()

@@ -9,14 +9,20 @@ stdout and stderr stay apart.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraService
-from aura_dev.plan.infra import InfraKind, InfraRequest, default_image
+from aura_dev.infra.scheduler_leadership import SchedulerReadiness
+from aura_dev.plan.infra import (
+    InfraKind, InfraRequest, default_image, redis_data_dir, redis_persistence_args, scheduler_data_dir,
+)
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
 from aura_dev.net import LOOPBACK
@@ -32,6 +38,8 @@ PLACEMENT_PORT = 50005
 SCHEDULER_PORT = 50006
 HEALTHZ_PORT = 8080
 METRICS_PORT = 9090
+ETCD_CLIENT_PORT = 2379
+DATA = "/data"  # where a container keeps what must outlive it (a bind mount of a folder under .aura/)
 
 
 def docker_client(timeout: float = 30.0) -> Any:
@@ -228,6 +236,15 @@ async def _healthz_ok(port: int) -> bool:
     return await http_status(LOOPBACK, port, "/healthz") == 200
 
 
+def _kept_in(host_dir: Path, target: str) -> dict[str, Any]:
+    """Run options that keep a container's data in `host_dir` on the host.  The container
+    runs as the user running aura, so that the files it writes there belong to that user
+    (who can read, move and wipe them) — not to root, nor to the image's own user, which
+    the official Redis image would otherwise `chown` the folder to."""
+    host_dir.mkdir(parents=True, exist_ok=True)
+    return {"volumes": {str(host_dir): {"bind": target, "mode": "rw"}}, "user": f"{os.getuid()}:{os.getgid()}"}
+
+
 class DockerBackend:
     name = "docker"
 
@@ -240,12 +257,16 @@ class DockerBackend:
         labels = {LABEL_WORKSPACE: request.workspace_key, LABEL_UNIT: request.kind.value,
                   LABEL_PATH: str(request.state_dir.parent)}
         run: dict[str, Any]
+        probe: Callable[[], Awaitable[bool]]
         if request.kind is InfraKind.REDIS:
             command = ["redis-server", "--port", str(REDIS_PORT), "--bind", "0.0.0.0", "--protected-mode", "no",
-                       "--save", "", "--appendonly", "no"]
+                       *redis_persistence_args(request.persist)]
             if request.password:
                 command += ["--requirepass", request.password]
             run = {"command": command, "ports": {f"{REDIS_PORT}/tcp": (LOOPBACK, ports.main)}}
+            if request.persist:
+                command += ["--dir", DATA]
+                run.update(_kept_in(redis_data_dir(request.state_dir), DATA))
             probe = partial(redis_ping, LOOPBACK, ports.main, request.password)
         elif request.kind is InfraKind.PLACEMENT:
             run = {
@@ -262,18 +283,22 @@ class DockerBackend:
             run = {
                 "entrypoint": ["./scheduler"],
                 "command": ["--port", str(SCHEDULER_PORT), "--healthz-port", str(HEALTHZ_PORT),
-                            "--metrics-port", str(METRICS_PORT), "--etcd-data-dir", "/data/etcd",
+                            "--metrics-port", str(METRICS_PORT), "--etcd-data-dir", DATA,
+                            # Inside the container's own network; published on 127.0.0.1 only.
+                            "--etcd-client-port", str(ETCD_CLIENT_PORT), "--etcd-client-listen-address", "0.0.0.0",
                             "--override-broadcast-host-port", f"localhost:{ports.main}",
                             "--log-level", request.log_level],
                 "ports": {f"{SCHEDULER_PORT}/tcp": (LOOPBACK, ports.main),
                           f"{HEALTHZ_PORT}/tcp": (LOOPBACK, ports.healthz),
-                          f"{METRICS_PORT}/tcp": (LOOPBACK, ports.metrics)},
-                # Scheduler state lives as long as the container; world-writable so images
-                # running as a non-root user (the official one does) can use it.
-                "tmpfs": {"/data": "mode=1777"},
+                          f"{METRICS_PORT}/tcp": (LOOPBACK, ports.metrics),
+                          f"{ETCD_CLIENT_PORT}/tcp": (LOOPBACK, ports.extra["etcd_client"])},
+                # Jobs and reminders in the same folder as the native backend's: they survive
+                # the container, and a switch of backend.
+                **_kept_in(scheduler_data_dir(request.state_dir), DATA),
             }
             assert ports.healthz is not None
-            probe = partial(_healthz_ok, ports.healthz)
+            probe = SchedulerReadiness(request.state_dir, LOOPBACK, healthz_port=ports.healthz,
+                                       etcd_port=ports.extra["etcd_client"])
         unit = ContainerUnit(request.kind.unit_ref, self.client, name=container_name(request), image=image,
                              run_kwargs=run, labels=labels, sink=sink)
         return InfraService(request.kind, unit, self.name, LOOPBACK, ports, probe)

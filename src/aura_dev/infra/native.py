@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraService
-from aura_dev.plan.infra import InfraKind, InfraRequest
+from aura_dev.infra.scheduler_leadership import SchedulerReadiness
+from aura_dev.plan.infra import (
+    InfraKind, InfraRequest, redis_data_dir, redis_persistence_args, scheduler_data_dir,
+)
 from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
 from aura_dev.units.process import OutputSink, ProcessUnit
@@ -27,6 +31,7 @@ class NativeBackend:
         self.runtime = runtime
 
     def create(self, request: InfraRequest, sink: OutputSink) -> InfraService:
+        probe: Callable[[], Awaitable[bool]]
         if request.kind is InfraKind.REDIS:
             argv = self._redis_argv(request)
             probe = partial(redis_ping, LOOPBACK, request.ports.main, request.password)
@@ -35,7 +40,8 @@ class NativeBackend:
             probe = partial(_healthz_ok, self._healthz(request))
         else:
             argv = self._scheduler_argv(request)
-            probe = partial(_healthz_ok, self._healthz(request))
+            probe = SchedulerReadiness(request.state_dir, LOOPBACK, healthz_port=self._healthz(request),
+                                       etcd_port=request.ports.extra["etcd_client"])
         workdir = request.state_dir / request.kind.value
         workdir.mkdir(parents=True, exist_ok=True)
         unit = ProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink)
@@ -61,8 +67,8 @@ class NativeBackend:
                 "or use the docker backend (infra.backend: docker)",
             )
         argv = [
-            server, "--port", str(request.ports.main), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
-            "--dir", str(request.state_dir / "redis"), "--daemonize", "no", "--loglevel", "notice",
+            server, "--port", str(request.ports.main), "--bind", LOOPBACK, *redis_persistence_args(request.persist),
+            "--dir", str(redis_data_dir(request.state_dir)), "--daemonize", "no", "--loglevel", "notice",
         ]
         if request.password:
             argv += ["--requirepass", request.password]
@@ -91,7 +97,7 @@ class NativeBackend:
 
     def _scheduler_argv(self, request: InfraRequest) -> list[str]:
         ports = request.ports
-        data = request.state_dir / "scheduler" / "etcd"
+        data = scheduler_data_dir(request.state_dir)
         data.mkdir(parents=True, exist_ok=True)
         return self._control_plane_argv("scheduler", request) + [
             "--etcd-data-dir", str(data),

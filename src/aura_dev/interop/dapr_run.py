@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aura_dev.interop.dapr_run_file import read_run_file, slug
+from aura_dev.interop.dapr_run_file import read_run_file
 from aura_dev.interop.dapr_run_template import App, Findings, RunTemplate, Section
 from aura_dev.interop.workspace_file import render_workspace
+from aura_dev.plan.dapr_init import DefaultAddress, find_defaults
+from aura_dev.plan.resources import RESOURCE_SUFFIXES
 from aura_dev.workspace.model import LogLevel
+from aura_dev.workspace.names import suggest_label
 from aura_dev.workspace.problems import Problem, dotted
 from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
 
@@ -66,6 +69,7 @@ class ImportResult:
     services: list[str]
     source: SourceDocument
     origins: dict[KeyPath, KeyPath]
+    defaults: tuple[DefaultAddress, ...] = ()  # `dapr init` addresses in its resources, which `up` points at aura's
 
     def relocate(self, problem: Problem) -> Problem:
         """A problem of the generated file, located in the run file (longest known key prefix)."""
@@ -83,6 +87,22 @@ def convert_run_file(run_file: Path, output_dir: Path) -> ImportResult:
     """Read `run_file` and build the `aura.yaml` that would live in `output_dir`."""
     template = read_run_file(run_file)
     return _Mapper(template, output_dir).convert()
+
+
+def dapr_init_defaults(template: RunTemplate) -> list[DefaultAddress]:
+    """The `dapr init` addresses (Redis localhost:6379, Zipkin localhost:9411) in the
+    resources and configurations the imported workspace uses."""
+    folders = [*template.resources.paths, *(p for app in template.apps for p in app.resources.paths)]
+    files = [file for folder in dict.fromkeys(folders) if folder.is_dir()
+             for file in sorted(folder.iterdir()) if file.is_file() and file.suffix in RESOURCE_SUFFIXES]
+    files += [*template.config.paths, *(p for app in template.apps for p in app.config.paths)]
+    found: list[DefaultAddress] = []
+    for file in dict.fromkeys(files):
+        try:
+            found += find_defaults(file.read_text(encoding="utf-8"), file)
+        except (OSError, UnicodeDecodeError):
+            continue  # daprd would refuse it too; not the import's business
+    return found
 
 
 def _split(values: list[T], common: T) -> tuple[T, dict[int, T]]:
@@ -103,7 +123,7 @@ class _Mapper:
 
     def convert(self) -> ImportResult:
         template = self.template
-        spec: dict[str, Any] = {"name": template.name or slug(self.out_dir.name)}
+        spec: dict[str, Any] = {"name": template.name or suggest_label(self.out_dir.name, fallback="workspace")}
         services = self.services()  # fills spec's `dapr:` settings shared by all apps
         if self.shared:
             spec["dapr"] = self.shared
@@ -113,7 +133,7 @@ class _Mapper:
         shown_file = os.path.relpath(template.doc.path, self.out_dir)
         text = render_workspace(spec, [f"Imported from {shown_file} (a `dapr run -f` template) by `aura dev import`."])
         return ImportResult(template.doc.path, text, self.found.sorted_notes(), list(services), template.doc,
-                            self.origins)
+                            self.origins, tuple(dapr_init_defaults(template)))
 
     def shown(self, path: Path, relative_to: Path) -> str:
         """How aura.yaml writes `path`: relative to its base, unless the run file wrote it absolute."""

@@ -20,18 +20,17 @@ problem with its `file:line:column`; keys dapr ignores become notes.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-from aura_dev.errors import UserError
+from aura_dev.errors import UserError, os_reason
 from aura_dev.interop.dapr_run_template import (
     APP_KEYS, DAPR_DIR, EXPECTED, PORT_KEYS, RUN_FILE, SHARED_KEYS, TOP_KEYS, App, Findings, Kind, PathSetting,
     RunFileInvalid, RunTemplate, Section,
 )
-from aura_dev.workspace.checks import app_id_problem
+from aura_dev.workspace.names import app_id_problem, suggest_label
 from aura_dev.workspace.problems import Problem, did_you_mean, dotted
-from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, parse_yaml
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, YamlRefused, parse_yaml, read_text
 
 
 def find_run_file(given: Path) -> Path:
@@ -47,20 +46,16 @@ def find_run_file(given: Path) -> Path:
 def read_run_file(run_file: Path) -> RunTemplate:
     """Parse and check `run_file`; raise RunFileInvalid listing every problem."""
     try:
-        text = run_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {run_file}: {exc}") from None
-    try:
-        doc = parse_yaml(text, run_file)
+        doc = parse_yaml(read_text(run_file), run_file)
+    except OSError as exc:
+        raise UserError(f"cannot read {run_file}: {os_reason(exc)}") from None
+    except YamlRefused as exc:
+        raise RunFileInvalid(f"{run_file.name} cannot be loaded",
+                             [Problem(run_file, exc.location, (), exc.message)]) from None
     except YamlSyntaxError as exc:
         raise RunFileInvalid(f"{run_file.name} is not valid YAML",
                              [Problem(run_file, exc.location, (), f"not valid YAML: {exc.message}")]) from None
     return _Reader(doc).read()
-
-
-def slug(text: str) -> str:
-    """`text` as a DNS label (for ids and names aura derives)."""
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "app"
 
 
 class _Reader:
@@ -195,12 +190,13 @@ class _Reader:
     def check_ids_and_ports(self, apps: list[App]) -> None:
         ids: dict[str, App] = {}
         ports: dict[int, KeyPath] = {}
+        taken = {app.app_id for app in apps}
         for app in apps:
             reason = app_id_problem(app.app_id)
             if reason:
                 origin = "" if app.id_path[-1] == "appID" else " (appID is not set, so the id is the folder's name)"
                 self.found.problem(app.id_path, f"{reason}{origin}",
-                                   f"set appID to a valid id, e.g. '{slug(app.app_id)}'")
+                                   f"set appID to a valid id, e.g. '{suggest_label(app.app_id, taken=taken)}'")
             if app.app_id in ids:
                 first = ids[app.app_id]
                 self.found.problem(app.id_path, f"app id '{app.app_id}' is also used by {first.label} "

@@ -15,6 +15,7 @@ import yaml
 
 from aura_dev.atomic import sibling_temp
 from aura_dev.errors import UserError, WorkspaceInvalid
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import WORKSPACE_FILE
 from aura_dev.workspace.problems import Problem
@@ -92,6 +93,7 @@ def write_workspace_file(
     found in the generated text into one about the file it was generated from.
     """
     refuse_overwrite(target, force)
+    require_writable(target.parent, f"aura writes {target.name} there")
     temporary = sibling_temp(target)
     try:
         # Mode "x" creates the file with the usual permissions (umask), unlike mkstemp's 0600.

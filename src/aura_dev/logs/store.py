@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -59,31 +62,48 @@ class _Open:
 
 
 class LogStore:
-    def __init__(self, root: Path, *, max_file_size: int, max_total_size: int) -> None:
+    """The record of every unit's output.  When the disk is full or the folder read-only,
+    the stack runs on: the lines are counted, not kept, `on_trouble` says so once (with the
+    folder and the free space), a write is tried again every `RETRY_SECONDS`, and once one
+    reaches the disk `on_trouble` says so and a line in the store marks the gap."""
+
+    def __init__(self, root: Path, *, max_file_size: int, max_total_size: int,
+                 on_trouble: Callable[[str], None] | None = None) -> None:
         self.root = root
         self.max_file_size = max(4096, max_file_size)
         self.max_total_size = max(self.max_file_size * 2, max_total_size)
+        self.on_trouble = on_trouble
+        self.trouble: str | None = None  # why the store cannot write, while it cannot
+        self.unkept_lines = 0
+        self._retry_at = 0.0
         self._open: dict[Path, _Open] = {}
         self._folders: dict[UnitRef, Path] = {}
         self._prefixes: dict[tuple[Source, Stream], bytes] = {}
         self.total_size = sum(p.stat().st_size for _k, _n, folder in owners(root) for p in segments(folder))
 
     def write(self, chunk: LogChunk) -> None:
-        folder = self._folders.get(chunk.unit)
-        if folder is None:
-            folder = self._folders[chunk.unit] = owner_dir(self.root, chunk.unit)
-        current = self._current(folder)
-        head = b"%d\t%s\t%s\t" % (int(chunk.ts * 1_000_000), chunk.unit.source.value.encode(),
-                                  chunk.stream.value.encode())
-        # One copy: the replace also puts a head after the final newline, which is not written.
-        body = chunk.data.replace(b"\n", b"\n" + head)
-        current.handle.write(head)
-        current.handle.write(memoryview(body)[: len(body) - len(head)])
-        written = len(body)
-        current.size += written
-        self.total_size += written
-        if current.size >= self.max_file_size:
-            self._rotate(current)
+        if self.trouble is not None and time.monotonic() < self._retry_at:
+            self.unkept_lines += chunk.data.count(b"\n")
+            return
+        try:
+            folder = self._folders.get(chunk.unit)
+            if folder is None:
+                folder = self._folders[chunk.unit] = owner_dir(self.root, chunk.unit)
+            current = self._current(folder)
+            head = b"%d\t%s\t%s\t" % (int(chunk.ts * 1_000_000), chunk.unit.source.value.encode(),
+                                      chunk.stream.value.encode())
+            # One copy: the replace also puts a head after the final newline, which is not written.
+            body = chunk.data.replace(b"\n", b"\n" + head)
+            current.handle.write(head)
+            current.handle.write(memoryview(body)[: len(body) - len(head)])
+            written = len(body)
+            current.size += written
+            self.total_size += written
+            if current.size >= self.max_file_size:
+                self._rotate(current)
+        except OSError as exc:  # ENOSPC, EROFS, EDQUOT, EACCES…: never the stack's problem
+            self.unkept_lines += chunk.data.count(b"\n")
+            self._cannot_write(exc)
 
     chunk = write  # the hub's sink interface; an alias, not a wrapper: it runs per chunk
 
@@ -107,7 +127,10 @@ class LogStore:
             number = int(existing[-1].stem) + 1 if existing else 1
             path = folder / f"{number:08d}.log"
         handle = open(path, "ab", buffering=1 << 18)  # noqa: SIM115 - kept open across writes
-        current = self._open[folder] = _Open(folder, number, handle, path.stat().st_size if path.exists() else 0)
+        size = path.stat().st_size
+        if size and _last_byte(path) != b"\n":
+            handle.write(b"\n")  # a line cut short when the disk filled up: the next one starts clean
+        current = self._open[folder] = _Open(folder, number, handle, size)
         return current
 
     def _rotate(self, current: _Open) -> None:
@@ -134,10 +157,63 @@ class LogStore:
             self.total_size -= size
 
     def flush(self) -> None:
-        for current in self._open.values():
-            current.handle.flush()
+        try:
+            for current in self._open.values():
+                current.handle.flush()
+        except OSError as exc:
+            self._cannot_write(exc)
+            return
+        if self.trouble is not None and self._open:  # a retried write reached the disk
+            self._writing_again()
 
     def close(self) -> None:
+        self.flush()
+        self._close_all()
+
+    def _close_all(self) -> None:
         for current in self._open.values():
-            current.handle.close()
+            try:
+                current.handle.close()
+            except OSError:
+                pass  # what its buffer held is lost; the handle is closed all the same
         self._open.clear()
+
+    def _cannot_write(self, exc: OSError) -> None:
+        self._close_all()
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        if self.trouble is not None:
+            return  # said once per outage
+        self.trouble = exc.strerror or str(exc)
+        if self.on_trouble is not None:
+            self.on_trouble(f"cannot write the logs to {self.root}: {self.trouble} ({_free_space(self.root)} free); "
+                            "the stack keeps running, but its output is not kept until writing works again")
+
+    def _writing_again(self) -> None:
+        text = (f"writing the logs to {self.root} again; {self.unkept_lines} lines in between were not kept "
+                f"(the disk was full or the folder read-only: {self.trouble})")
+        self.trouble, self.unkept_lines = None, 0
+        self.note(AURA_UNIT, text, time.time())  # the gap, marked in the record itself
+        if self.on_trouble is not None:
+            self.on_trouble(text)
+
+
+RETRY_SECONDS = 1.0
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _free_space(root: Path) -> str:
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return "unknown space"
+    from rich.filesize import decimal  # only when the disk is full: rich costs start-up time
+
+    return decimal(free)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aura_dev.logs.query import Line
 from aura_dev.logs.record import Level, Source, UnitRef, level_of
@@ -24,9 +24,14 @@ def parse_since(text: str, now: float | None = None) -> float:
         return now - float(match[1]) * _UNITS[match[2]]
     try:
         moment = datetime.fromisoformat(text)
-        return moment.timestamp() if moment.tzinfo else time.mktime(moment.timetuple()) + moment.microsecond / 1e6
     except ValueError:
         pass
+    else:
+        stamp = moment.timestamp() if moment.tzinfo else time.mktime(moment.timetuple()) + moment.microsecond / 1e6
+        if stamp > now:
+            raise ValueError(f"--since {text} is in the future (it is {datetime.fromtimestamp(now):%Y-%m-%d %H:%M} "
+                             "now): no line could match")
+        return stamp
     for fmt in ("%H:%M:%S", "%H:%M"):
         try:
             clock = datetime.strptime(text, fmt).time()
@@ -34,7 +39,8 @@ def parse_since(text: str, now: float | None = None) -> float:
             continue
         today = datetime.fromtimestamp(now).replace(hour=clock.hour, minute=clock.minute, second=clock.second,
                                                     microsecond=0)
-        return today.timestamp()
+        # A time of day still to come today means the last one that has passed: yesterday's.
+        return today.timestamp() if today.timestamp() <= now else (today - timedelta(days=1)).timestamp()
     raise ValueError(f"cannot read {text!r} as a time: use 10m, 2h, 1d, 14:05 or 2026-11-28T14:05:00")
 
 

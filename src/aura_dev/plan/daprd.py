@@ -50,7 +50,7 @@ def sidecar_spec(ws: Workspace, name: str, ports: ServicePorts, ctx: RunContext)
     if not config and ws.spec.dapr.config:
         config = ws.root / ws.spec.dapr.config
     if config:
-        argv += ["--config", str(config)]
+        argv += ["--config", str(ctx.configs.get(config, config))]
     if dapr.enable_api_logging if dapr.enable_api_logging is not None else ws.spec.dapr.enable_api_logging:
         argv.append("--enable-api-logging")
     health = service.health_check

@@ -56,6 +56,7 @@ class InfraRequest:
     image: str | None = None
     password: str | None = None
     log_level: str = "info"
+    persist: bool = True  # Redis: keep its data under .aura/redis (AOF)
 
 
 def ports_needed(kind: InfraKind) -> tuple[str, ...]:
@@ -72,6 +73,26 @@ def default_image(kind: InfraKind, runtime_version: str) -> str:
     return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
 
 
+def redis_data_dir(state_dir: Path) -> Path:
+    return state_dir / "redis"
+
+
+def scheduler_dir(state_dir: Path) -> Path:
+    """The scheduler's own folder: its etcd data (jobs, actor reminders) and what aura
+    remembers about it."""
+    return state_dir / "scheduler"
+
+
 def scheduler_data_dir(state_dir: Path) -> Path:
-    return state_dir / "scheduler" / "etcd"
+    return scheduler_dir(state_dir) / "etcd"
+
+
+def redis_persistence_args(persist: bool) -> list[str]:
+    """Redis flags for keeping its data.  An append-only file fsynced every second: an
+    acknowledged write survives a kill -9 of Redis or of aura (it is in the page cache
+    before the reply goes out); only a crash of the machine can lose the last second.  No
+    RDB snapshots: the AOF already holds everything, and a snapshot forks the server."""
+    if not persist:
+        return ["--save", "", "--appendonly", "no"]
+    return ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
 

@@ -96,5 +96,6 @@ class RunContext:
     infra: InfraEndpoints
     resources: tuple[Path, ...]
     service_resources: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
+    configs: Mapping[Path, Path] = field(default_factory=dict)  # a Configuration file -> aura's copy of it
     api_token: str | None = None
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from aura_dev.versions import DEFAULT_RUNTIME_VERSION
 DAPR_MODULE = "github.com/dapr/dapr"
 MIN_GO = (1, 26, 5)
 
+_DOWNLOADING = re.compile(r"^go: downloading (\S+) (\S+)")
 # `go: example.com/mod@v1.2.3: reading https://proxy…/@v/v1.2.3.zip: 403 Forbidden`
 _NOT_SERVED = re.compile(r"(?P<module>[\w.\-/~]+)@(?P<version>v[\w.+\-]+): reading \S+: 40[34]")
 _GO_VERSION = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?")
@@ -44,6 +46,64 @@ TARGETS = (
     BuildTarget("placement", f"{DAPR_MODULE}/cmd/placement", None),
     BuildTarget("scheduler", f"{DAPR_MODULE}/cmd/scheduler", None),
 )
+
+
+class BuildSteps:
+    """Which step of a source build is running (download modules, then build each binary),
+    read from `go build -v` output: `go: downloading M V` while it fetches modules, one
+    package path per line while it compiles.  Each step's method returns the line that
+    closes the previous step, if one just ended."""
+
+    def __init__(self) -> None:
+        self.steps = ["download modules", *(f"build {target.binary}" for target in TARGETS)]
+        self.index = 0
+        self.started = time.monotonic()
+        self.modules = 0
+        self.packages = 0
+        self.detail = ""
+
+    def title(self) -> str:
+        shown = min(self.index, len(self.steps) - 1)
+        return f"[{shown + 1}/{len(self.steps)}] {self.steps[shown]}"
+
+    def _close(self, next_index: int) -> str | None:
+        if next_index <= self.index:
+            return None
+        seconds = time.monotonic() - self.started
+        if self.index == 0:
+            done = f"downloaded {self.modules} modules in {seconds:.0f} s" if self.modules else "modules already here"
+        else:
+            done = f"{self.steps[self.index].replace('build', 'built', 1)} ({self.packages} packages) in {seconds:.0f} s"
+        self.index, self.started, self.packages = next_index, time.monotonic(), 0
+        return done
+
+    def building(self, binary: str) -> str | None:
+        """The build of `binary` starts.  The first build also fetches the modules: it stays
+        in the download step until its first compiled package."""
+        self.detail = ""
+        step = self.steps.index(f"build {binary}")
+        return None if step == 1 else self._close_up_to(step)
+
+    def _close_up_to(self, step: int) -> str | None:
+        closed = [line for index in range(self.index + 1, step + 1) if (line := self._close(index))]
+        return "\n  ".join(closed) or None
+
+    def line(self, line: str) -> str | None:
+        downloading = _DOWNLOADING.match(line)
+        if downloading:
+            self.modules += 1
+            self.detail = f"{self.modules} modules · {downloading[1]} {downloading[2]}"
+            return None
+        if not line or line.startswith(("go: ", "#", "$")):
+            return None
+        closed = self._close(1) if self.index == 0 else None  # the first compiled package ends the downloads
+        self.packages += 1
+        self.detail = f"{self.packages} packages · {line[-60:]}"
+        return closed
+
+    def finish(self) -> str | None:
+        """After the last build: the line that closes it."""
+        return self._close_up_to(len(self.steps))
 
 
 def find_go() -> str | None:

@@ -162,26 +162,24 @@ def _build_from_source(version: str, staging: Path, console: Console) -> None:
     log_path = workdir / "build.log"
     workdir.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
+    steps = gobuild.BuildSteps()
     with Progress(
         SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("[dim]{task.fields[last]}"),
         TimeElapsedColumn(), console=console, transient=False,
     ) as progress:
-        task = progress.add_task(f"resolving dapr {version} on the Go module proxy", last="")
+        task = progress.add_task(steps.title(), last=f"dapr {version} from the Go module proxy")
+
+        def show(done: str | None) -> None:
+            if done:
+                progress.console.print(f"  {done}")
+            progress.update(task, description=steps.title(), last=steps.detail)
+
         gobuild.prepare_wrapper_module(go, version, workdir)
         for target in gobuild.TARGETS:
-            count = 0
-            progress.update(task, description=f"building {target.binary} {version}", last="")
-            target_started = time.monotonic()
-
-            def on_line(line: str) -> None:
-                nonlocal count
-                count += 1
-                progress.update(task, last=f"{count} packages · {line[-60:]}")
-
-            gobuild.build_binary(go, version, target, workdir, staging, log_path, on_line)
-            progress.console.print(
-                f"  built [bold]{target.binary}[/] in {time.monotonic() - target_started:.0f} s"
-            )
+            show(steps.building(target.binary))
+            gobuild.build_binary(go, version, target, workdir, staging, log_path,
+                                 lambda line: show(steps.line(line)))
+        show(steps.finish())
         progress.update(task, description=f"built dapr {version}", last=f"log: {log_path}")
 
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES
 from aura_dev.errors import ScaffoldRefused
+from aura_dev.plan.resources import DEFAULT_PUBSUB, DEFAULT_STATESTORE, RESOURCE_SUFFIXES
 from aura_dev.scaffold.service import commit_workspace_file, stage_workspace_file, staging_folder, validate, write_new_file
-from aura_dev.workspace.checks import DNS_LABEL
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.names import dns_label_problem, suggest_label
 from aura_dev.workspace.problems import did_you_mean
 from aura_dev.scaffold.yamledit import YamlEditError, add_entry, flow_list
 
@@ -57,9 +58,9 @@ def new_component(ws: Workspace, kind: str, name: str | None = None) -> Componen
         raise ScaffoldRefused(f"unknown component kind '{kind}'",
                               hint=f"did you mean '{guess}'?" if guess else f"use one of: {', '.join(COMPONENT_KINDS)}")
     name = name or kind
-    if len(name) > 63 or not DNS_LABEL.match(name):
-        raise ScaffoldRefused(f"component name '{name}' is not a DNS label",
-                              hint="lowercase letters, digits and '-', starting and ending with a letter or digit")
+    reason = dns_label_problem(name, "component name")
+    if reason:
+        raise ScaffoldRefused(reason, hint=f"try --name {suggest_label(name, fallback=kind)}")
     if ws.spec.dapr.resources:
         return _add_to_folder(ws, kind, name, template)
     return _adopt_components_folder(ws, kind, name, template)
@@ -88,6 +89,7 @@ def _add_to_folder(ws: Workspace, kind: str, name: str, template: str) -> Compon
     if taken is not None:
         raise ScaffoldRefused(f"a component named '{name}' already exists ({taken})", hint="pick another --name")
     actor_store = next((c.file for c in existing if c.actor_store), None) if kind == "statestore" else None
+    require_writable(folder, "the component file goes there")
     write_new_file(target, component_text(template, name, actor_store=actor_store is None))
     return ComponentCreated(name, kind, target, folder, False, (target,), actor_store)
 
@@ -110,6 +112,7 @@ def _adopt_components_folder(ws: Workspace, kind: str, name: str, template: str)
     except YamlEditError as exc:
         raise ScaffoldRefused(f"cannot add dapr.resources to {ws.file.name}: {exc.message}",
                               hint="add this yourself, then run the command again:\n" + exc.fragment) from None
+    require_writable(ws.root, f"aura writes {COMPONENTS_FOLDER}/ and {ws.file.name} there")
     with contextlib.ExitStack() as undo:
         staging = staging_folder(target)
         undo.callback(shutil.rmtree, staging, ignore_errors=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -27,10 +26,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from aura_dev.atomic import create_exclusive, sibling_temp, write_atomic
 from aura_dev.errors import AuraError, ScaffoldRefused, WorkspaceInvalid
 from aura_dev.plan.infra import InfraKind
-from aura_dev.workspace.checks import app_id_problem
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace, load_workspace
 from aura_dev.workspace.locate import STATE_DIR, WORKSPACE_FILE
 from aura_dev.workspace.model import Service
+from aura_dev.workspace.names import app_id_problem, suggest_label
 from aura_dev.workspace.problems import did_you_mean
 from aura_dev.workspace.resolved import SCHEMA_COMMENT_PREFIX, SCHEMA_FILE
 from aura_dev.scaffold.yamledit import YamlEditError, add_entry, flow_list
@@ -155,6 +155,8 @@ def new_service(request: NewService, workspace: Workspace | Path) -> ServiceCrea
         raise ScaffoldRefused(f"cannot add services.{request.name} to {file.name}: {exc.message}",
                               hint="add this entry yourself:\n" + exc.fragment) from None
 
+    require_writable(root, f"aura writes {file.name} there")
+    require_writable(target, "the service's files go there")
     with contextlib.ExitStack() as undo:
         for folder in _missing_parents(target):
             folder.mkdir()
@@ -189,15 +191,19 @@ def install_dependencies(created: ServiceCreated) -> str | None:
 
 
 def _check_service(request: NewService, root: Path, services: Mapping[str, Service]) -> Language:
+    own_units = {kind.value for kind in InfraKind}
+    # A suggested name must be free in every sense the checks below use.
+    taken = set(services) | own_units | {s.dapr.app_id for s in services.values() if s.dapr.app_id}
     reason = app_id_problem(request.name)
     if reason:
-        suggestion = re.sub(r"[^a-z0-9-]+", "-", request.name.lower()).strip("-") or "my-service"
+        suggestion = suggest_label(request.name, taken=taken, fallback="my-service")
         raise ScaffoldRefused(f"cannot use '{request.name}' as a service name: {reason}",
                               hint=f"the name is the service's Dapr app id; try '{suggestion}'")
-    if request.name in {kind.value for kind in InfraKind}:
+    if request.name in own_units:
         # The run state and `aura dev logs` name units by service; these names are aura's own.
+        other = suggest_label(f"{request.name}-service", taken=taken)
         raise ScaffoldRefused(f"'{request.name}' is the name of one of aura's own units (Redis, placement, "
-                              "scheduler)", hint=f"pick another name, e.g. '{request.name}-service'")
+                              "scheduler)", hint=f"pick another name, e.g. '{other}'")
     language = LANGUAGES.get(request.language)
     if language is None:
         guess = did_you_mean(request.language, LANGUAGES)
@@ -267,7 +273,7 @@ def workspace_file_to_create(explicit: Path | None) -> Path | None:
 
 
 def _new_workspace_text(root: Path) -> str:
-    name = re.sub(r"[^a-z0-9-]+", "-", root.resolve().name.lower()).strip("-") or "workspace"
+    name = suggest_label(root.resolve().name, fallback="workspace")
     return (f"{SCHEMA_LINE}\n#\n# aura workspace: `aura dev up` runs each service below beside its Dapr sidecar.\n"
             f"name: {name}\n\nservices:\n")
 

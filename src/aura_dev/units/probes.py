@@ -8,9 +8,11 @@ going through a full HTTP client per poll.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -43,6 +45,26 @@ async def http_status(host: str, port: int, path: str, timeout: float = 1.0,
 async def http_request(host: str, port: int, method: str, path: str, body: bytes = b"",
                        headers: dict[str, str] | None = None, timeout: float = 2.0) -> int | None:
     """A small request whose answer only matters by its status (e.g. a metadata PUT)."""
+    answer = await _exchange(host, port, method, path, body, headers, timeout, read_body=False)
+    return answer[0] if answer else None
+
+
+async def http_json(host: str, port: int, method: str, path: str, payload: Any,
+                    timeout: float = 2.0) -> tuple[int, Any] | None:
+    """(status, decoded JSON body) of a request with a JSON body, or None when nothing
+    answers (or the answer is not JSON)."""
+    answer = await _exchange(host, port, method, path, json.dumps(payload).encode(),
+                             {"Content-Type": "application/json"}, timeout, read_body=True)
+    if answer is None:
+        return None
+    try:
+        return answer[0], json.loads(answer[1] or b"null")
+    except ValueError:
+        return None
+
+
+async def _exchange(host: str, port: int, method: str, path: str, body: bytes, headers: dict[str, str] | None,
+                    timeout: float, *, read_body: bool) -> tuple[int, bytes] | None:
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, asyncio.TimeoutError):
@@ -54,7 +76,14 @@ async def http_request(host: str, port: int, method: str, path: str, body: bytes
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
         parts = line.split()
-        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+        if len(parts) < 2 or not parts[1].isdigit():
+            return None
+        if not read_body:
+            return int(parts[1]), b""
+        # `Connection: close`: the body is everything after the headers (etcd's gateway and
+        # Go's net/http answer small bodies with a Content-Length, never chunked here).
+        rest = await asyncio.wait_for(reader.read(), timeout)
+        return int(parts[1]), rest.partition(b"\r\n\r\n")[2]
     except (OSError, asyncio.TimeoutError):
         return None
     finally:

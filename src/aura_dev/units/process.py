@@ -10,9 +10,14 @@ bar) is emitted as it is.
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
+import functools
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,7 +145,7 @@ class ProcessUnit:
         self.stopping = False
         transport, protocol = await loop.subprocess_exec(
             lambda: _OutputProtocol(self.unit, self.sink, loop),
-            *self.argv,
+            *dies_with_parent(self.argv, self.env, self.cwd),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -201,6 +206,38 @@ class ProcessUnit:
         self._transport.close()
         self.returncode = code if code is not None else -1
         return self.returncode
+
+
+@functools.cache
+def _parent_death_wrapper() -> tuple[str, ...]:
+    """util-linux's `setpriv --pdeathsig TERM --`, where it exists (Linux): it sets
+    PR_SET_PDEATHSIG and execs the command, so a unit gets SIGTERM when its supervisor dies,
+    even by SIGKILL.  A wrapper rather than a `preexec_fn`: that would run Python between
+    fork and exec in a process with threads (unsafe), and forbids the fast vfork — about
+    8x the spawn time of a plain spawn, against 1.7x (+1.3 ms) for the extra exec (bench_spawn.py).
+    The signal follows the *thread* that spawned the unit: spawn from the event loop's
+    thread (as asyncio does), never from a worker thread that may end before the unit."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return ()
+    try:
+        helped = subprocess.run([setpriv, "--help"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return (setpriv, "--pdeathsig", "TERM", "--") if "--pdeathsig" in helped else ()
+
+
+def dies_with_parent(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> list[str]:
+    """`argv` run so that it ends with the process that spawned it (where the system can:
+    elsewhere what a killed supervisor leaves is ended by the next aura command).  A command
+    that cannot be found still fails at the spawn, with the usual error, not in the wrapper."""
+    wrapper = _parent_death_wrapper()
+    if wrapper:
+        command = argv[0]
+        found = (cwd / command).exists() if "/" in command else shutil.which(command, path=env.get("PATH"))
+        if not found:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), command)
+    return [*wrapper, *argv]
 
 
 F_SETPIPE_SZ = 1031  # Linux fcntl; not exported by the fcntl module before Python 3.10 on all builds

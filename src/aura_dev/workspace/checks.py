@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from aura_dev.workspace.disk import Want, path_problem
 from aura_dev.workspace.graph import DependencyCycle, dependency_waves
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.placeholders import (
     NEEDS_APP_PORT, NEEDS_REDIS, NEEDS_SIDECAR, PLACEHOLDERS, PlaceholderSyntaxError, placeholders_in,
 )
-from aura_dev.workspace.problems import Problem, did_you_mean
+from aura_dev.workspace.names import app_id_problem, listing, service_name_problem, shown, suggest_label
+from aura_dev.workspace.problems import Problem, did_you_mean, dotted
 from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 SIDECAR_PORT_KEYS = ("httpPort", "grpcPort", "internalGrpcPort", "metricsPort")
-
-
-def app_id_problem(app_id: str) -> str | None:
-    """Why daprd (or Kubernetes, where ids become DNS names) would refuse `app_id`, or None."""
-    if "." in app_id:
-        return f"app id '{app_id}' contains a dot, which daprd refuses"
-    if len(app_id) > 63:
-        return f"app id '{app_id}' is longer than 63 characters"
-    if not DNS_LABEL.match(app_id):
-        return (f"app id '{app_id}' is not a DNS label (lowercase letters, digits and '-', "
-                "starting and ending with a letter or digit)")
-    return None
 
 
 def semantic_problems(
@@ -46,30 +33,37 @@ def semantic_problems(
     def add(path: KeyPath, message: str, hint: str | None = None, *, key: bool = False) -> None:
         problems.append(Problem(file, doc.locate(path, prefer_key=key), path, message, hint))
 
+    all_ids = {service.dapr.app_id or name for name, service in services.items() if service.dapr.enabled}
     seen_ids: dict[str, str] = {}
     for name, service in services.items():
         base: KeyPath = ("services", name)
-        if not SERVICE_NAME.match(name):
-            add(base, f"service name '{name}' may only hold letters, digits, '.', '_' and '-'", key=True)
-        if service.dapr.enabled:
+        naming = service_name_problem(name)
+        if naming:
+            add(base, naming, f"rename the service, e.g. '{suggest_label(name, taken=raw_names, fallback='service')}'",
+                key=True)
+        if service.dapr.enabled and (service.dapr.app_id or not _written(doc, base + ("dapr", "appId"))):
+            # (An appId written but invalid was reported as such: no claims about the name it falls back to.)
             app_id = service.dapr.app_id or name
             id_path = base + ("dapr", "appId") if service.dapr.app_id else base
             reason = app_id_problem(app_id)
             if reason:
-                add(id_path, reason, "set dapr.appId to a valid id, e.g. "
-                    f"'{re.sub(r'[^a-z0-9-]+', '-', app_id.lower()).strip('-') or 'app'}'", key=not service.dapr.app_id)
+                add(id_path, reason, f"set dapr.appId to a valid id, e.g. '{suggest_label(app_id, taken=all_ids)}'",
+                    key=not service.dapr.app_id)
             if app_id in seen_ids:
-                add(id_path, f"app id '{app_id}' is also used by service '{seen_ids[app_id]}'",
-                    "app ids must be unique: set dapr.appId on one of them", key=not service.dapr.app_id)
+                add(id_path, f"app id {shown(app_id)} is also used by service {shown(seen_ids[app_id])}",
+                    f"app ids must be unique: set dapr.appId, e.g. '{suggest_label(app_id, taken=all_ids)}'",
+                    key=not service.dapr.app_id)
             else:
                 seen_ids[app_id] = name
         for index, dep in enumerate(service.depends_on):
             if dep == name:
-                add(base + ("dependsOn", index), f"service '{name}' depends on itself")
+                add(base + ("dependsOn", index), f"service {shown(name)} depends on itself")
             elif dep not in raw_names:
-                guess = did_you_mean(dep, raw_names)
-                add(base + ("dependsOn", index), f"depends on '{dep}', which is not a service of this workspace",
-                    f"did you mean '{guess}'?" if guess else f"services: {', '.join(sorted(raw_names)) or 'none'}")
+                others = raw_names - {name}
+                guess = did_you_mean(dep, others)
+                add(base + ("dependsOn", index), f"depends on {shown(dep)}, which is not a service of this workspace",
+                    f"did you mean '{guess}'?" if guess else
+                    f"services: {listing(others)}" if others else "this workspace has no other service")
         if isinstance(service.command, str) and not service.command.strip() or (
             isinstance(service.command, list) and not service.command
         ):
@@ -82,50 +76,73 @@ def semantic_problems(
         dependency_waves({n: [d for d in s.depends_on if d != n] for n, s in services.items()})
     except DependencyCycle as cycle:
         first = cycle.cycle[0]
-        add(("services", first, "dependsOn"), f"dependency cycle: {' -> '.join(cycle.cycle)}",
+        chain = " -> ".join(shown(name).strip("'") for name in cycle.cycle)
+        add(("services", first, "dependsOn"), f"dependency cycle: {chain}",
             "remove one of these dependsOn entries")
 
     problems.extend(_port_problems(file, doc, spec, services))
     if spec is not None and check_files:
+        resources_path: KeyPath = ("dapr", "resources")
         for index, folder in enumerate(spec.dapr.resources):
-            if not (root / folder).is_dir():
-                add(("dapr", "resources", index) if _is_list(doc, ("dapr", "resources")) else ("dapr", "resources"),
-                    f"resources folder {folder} does not exist", f"create {root / folder} or remove the entry")
-        if spec.dapr.config and not (root / spec.dapr.config).is_file():
-            add(("dapr", "config"), f"Dapr configuration file {spec.dapr.config} does not exist")
+            path = resources_path + (index,) if _is_list(doc, resources_path) else resources_path
+            problems.extend(_path_problems(file, doc, path, root, folder, Want.FOLDER, "resources folder"))
+        if spec.dapr.config:
+            problems.extend(_path_problems(file, doc, ("dapr", "config"), root, spec.dapr.config, Want.FILE,
+                                           "Dapr configuration file"))
     return problems
 
 
-def _is_list(doc: SourceDocument, path: KeyPath) -> bool:
+def _path_problems(file: Path, doc: SourceDocument, key: KeyPath, base: Path, given: str, want: Want,
+                   what: str) -> Iterator[Problem]:
+    """The problem with the `want` that `given` (relative to `base`) names, if there is one."""
+    found = path_problem(base / given, want)
+    if found is not None:
+        label = given if given and given.isprintable() and given.strip() == given and len(given) < 100 else shown(given)
+        full = f" ({base / given})" if len(str(base / given)) < 400 else ""
+        yield Problem(file, doc.locate(key), key, f"{what} {label} {found.reason}{full}",
+                      found.hint(want) + (f" (relative to {base})" if found.missing else ""))
+
+
+_ABSENT = object()
+
+
+def _written_value(doc: SourceDocument, path: KeyPath) -> object:
+    """The value the file has at `path`, or _ABSENT."""
     node = doc.data
     for part in path:
         if not isinstance(node, dict) or part not in node:
-            return False
+            return _ABSENT
         node = node[part]
-    return isinstance(node, list)
+    return node
+
+
+def _written(doc: SourceDocument, path: KeyPath) -> bool:
+    return _written_value(doc, path) is not _ABSENT
+
+
+def _is_list(doc: SourceDocument, path: KeyPath) -> bool:
+    return isinstance(_written_value(doc, path), list)
 
 
 def _file_problems(file: Path, doc: SourceDocument, root: Path, name: str, service: Service) -> Iterator[Problem]:
     base: KeyPath = ("services", name)
-    folder = root / service.path
-    if not folder.is_dir():
-        yield Problem(file, doc.locate(base + ("path",)), base + ("path",),
-                      f"service folder {service.path} does not exist ({folder})",
-                      "create the folder or fix the path (relative to the workspace)")
+    folder_problems = list(_path_problems(file, doc, base + ("path",), root, service.path, Want.FOLDER,
+                                          "service folder"))
+    if folder_problems:
+        yield from folder_problems
         return
+    folder = root / service.path
     list_form = _is_list(doc, base + ("envFiles",))
     for index, env_file in enumerate(service.env_files):
-        if not (folder / env_file).is_file():
-            path = base + ("envFiles", index) if list_form else base + ("envFiles",)
-            yield Problem(file, doc.locate(path), path, f"env file {env_file} does not exist ({folder / env_file})")
+        path = base + ("envFiles", index) if list_form else base + ("envFiles",)
+        yield from _path_problems(file, doc, path, folder, env_file, Want.FILE, "env file")
     list_form = _is_list(doc, base + ("dapr", "resources"))
     for index, res in enumerate(service.dapr.resources):
-        if not (folder / res).is_dir():
-            path = base + ("dapr", "resources", index) if list_form else base + ("dapr", "resources")
-            yield Problem(file, doc.locate(path), path, f"resources folder {res} does not exist ({folder / res})")
-    if service.dapr.config and not (folder / service.dapr.config).is_file():
-        path = base + ("dapr", "config")
-        yield Problem(file, doc.locate(path), path, f"Dapr configuration file {service.dapr.config} does not exist")
+        path = base + ("dapr", "resources", index) if list_form else base + ("dapr", "resources")
+        yield from _path_problems(file, doc, path, folder, res, Want.FOLDER, "resources folder")
+    if service.dapr.config:
+        yield from _path_problems(file, doc, base + ("dapr", "config"), folder, service.dapr.config, Want.FILE,
+                                  "Dapr configuration file")
 
 
 def _placeholder_problems(
@@ -185,12 +202,8 @@ def _port_problems(
         if port in owners:
             first = owners[port]
             yield Problem(file, doc.locate(path), path,
-                          f"port {port} is also used by {_dotted(first)} (line {doc.locate(first).line})",
+                          f"port {port} is also used by {dotted(first, shorten=True)} (line {doc.locate(first).line})",
                           "give each listener its own port, or use 'auto'")
         else:
             owners[port] = path
 
-
-def _dotted(path: KeyPath) -> str:
-    from aura_dev.workspace.problems import dotted
-    return dotted(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -11,11 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aura_dev.errors import WorkspaceInvalid, WorkspaceNotFound
-from aura_dev.workspace.locate import AtWorkspaceFile
+from aura_dev.errors import UnknownService, WorkspaceInvalid, WorkspaceNotFound
+from aura_dev.workspace.locate import AtWorkspaceFile, unreadable
 from aura_dev.workspace.model import Service, WorkspaceSpec
+from aura_dev.workspace.names import shown
 from aura_dev.workspace.problems import Problem, did_you_mean
-from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, load_yaml_file
+from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, YamlRefused, load_yaml_file
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,19 @@ class Workspace(AtWorkspaceFile):
     def depends_on(self) -> dict[str, list[str]]:
         return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
 
+    def selection(self, requested: list[str]) -> list[str]:
+        """The services `aura dev up` runs for `requested` (all when empty): those and what
+        they depend on, in file order; an unknown name is refused."""
+        from aura_dev.workspace.graph import closure
+
+        requested = requested or list(self.services)
+        unknown = [name for name in requested if name not in self.services]
+        if unknown:
+            raise UnknownService(f"no service named {', '.join(unknown)} in {self.file.name}",
+                                 hint=f"services: {', '.join(self.services) or 'none'}")
+        chosen = closure(self.depends_on(), requested)
+        return [name for name in self.services if name in chosen]
+
 
 def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
     """Parse and validate `file`; raise WorkspaceInvalid listing every problem found."""
@@ -54,15 +69,18 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
     file = file.absolute()
     try:
         doc = load_yaml_file(file)
+    except YamlRefused as exc:
+        raise WorkspaceInvalid(f"{file.name} cannot be loaded",
+                               [Problem(file, exc.location, (), exc.message)]) from None
     except YamlSyntaxError as exc:
         raise WorkspaceInvalid(f"{file.name} is not valid YAML",
                                [Problem(file, exc.location, (), f"not valid YAML: {exc.message}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceNotFound(f"cannot read {file}: {exc}") from None
+    except OSError as exc:
+        raise unreadable(file, exc) from None
 
     problems: list[Problem] = [
-        Problem(file, dup.again, dup.path, f"duplicate key '{dup.path[-1]}' (first defined at line {dup.first.line})",
-                hint="YAML keeps only one of them; rename or merge the two")
+        Problem(file, dup.again, dup.path,
+                f"duplicate key {shown(str(dup.path[-1]))} (first defined at line {dup.first.line})", hint="YAML keeps only one of them; rename or merge the two")
         for dup in doc.duplicates
     ]
     if not isinstance(doc.data, dict):
@@ -70,10 +88,11 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
         problems.append(Problem(file, doc.locate(()), (), f"expected a mapping at the top level, the file is {kind}",
                                 hint="start from `name: my-workspace` and a `services:` mapping"))
         raise WorkspaceInvalid(f"{file.name} is invalid", problems)
+    settings = {key: value for key, value in doc.data.items() if not is_extension_key(key)}
 
     spec: WorkspaceSpec | None = None
     try:
-        spec = WorkspaceSpec.model_validate(doc.data)
+        spec = WorkspaceSpec.model_validate(settings)
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, doc))
 
@@ -88,7 +107,8 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
                 salvaged = _salvage_service(raw)
                 if salvaged is not None:
                     valid_services[str(name)] = salvaged
-    raw_names = set(doc.data["services"]) if isinstance(doc.data.get("services"), dict) else set()
+    raw_services = doc.data.get("services")
+    raw_names = {str(name) for name in raw_services} if isinstance(raw_services, dict) else set()
     problems.extend(semantic_problems(file, doc, spec, valid_services, raw_names, check_files=check_files))
     if problems:
         problems.sort(key=lambda p: (p.location.line, p.location.column))
@@ -148,12 +168,7 @@ def _validation_problems(exc: ValidationError, doc: SourceDocument) -> list[Prob
         first = errors[0]
         kind = first["type"]
         if kind == "extra_forbidden":
-            key = str(path[-1])
-            known = _known_keys(path[:-1], doc.data)
-            guess = did_you_mean(key, known)
-            hint = f"did you mean '{guess}'?" if guess else (
-                f"known keys here: {', '.join(sorted(known))}" if known else None)
-            problems.append(Problem(doc.path, doc.locate(path, prefer_key=True), path, f"unknown key '{key}'", hint))
+            problems.append(_unknown_key(path, doc))
         elif kind == "missing":
             missing = str(first["loc"][-1])
             parent = path if path and path[-1] != missing else path[:-1]
@@ -163,6 +178,34 @@ def _validation_problems(exc: ValidationError, doc: SourceDocument) -> list[Prob
             messages = list(dict.fromkeys(_describe(e) for e in errors))
             problems.append(Problem(doc.path, doc.locate(path), path, "; or ".join(messages)))
     return problems
+
+
+def _unknown_key(path: KeyPath, doc: SourceDocument) -> Problem:
+    key = str(path[-1])
+    known = _known_keys(path[:-1], doc.data)
+    guess = did_you_mean(key, known)
+    present = _keys_at(path[:-1], doc.data)
+    extension = " (or any x-… key, which aura ignores)" if len(path) == 1 else ""
+    if guess and guess in present:
+        # Renaming it would only make a duplicate: the key it resembles is already set.
+        hint: str | None = (f"'{guess}' is already set (line "
+                            f"{doc.locate(path[:-1] + (guess,), prefer_key=True).line}); remove this one")
+    elif guess:
+        hint = f"did you mean '{guess}'?"
+    else:
+        hint = f"known keys here: {', '.join(sorted(known))}{extension}" if known else None
+    return Problem(doc.path, doc.locate(path, prefer_key=True), path, f"unknown key {shown(key)}", hint)
+
+
+def _keys_at(path: KeyPath, data: Any) -> set[str]:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return {str(key) for key in data} if isinstance(data, dict) else set()
+
+
+def is_extension_key(key: Any) -> bool:
+    """A top-level `x-…` key: free for the user (anchors to merge, notes), ignored, as in Compose."""
+    return isinstance(key, str) and key.startswith("x-")
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -175,7 +218,7 @@ def _describe(error: dict[str, Any]) -> str:
         message = message[len("Value error, "):]
     value = error.get("input")
     if not isinstance(value, (dict, list)):
-        message += f", got {value!r}"
+        message += f", got {shown(value) if isinstance(value, str) else reprlib.repr(value)}"
     return message
 
 

@@ -8,6 +8,7 @@ message, so a typo never produces a wall of union-type noise.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -16,24 +17,28 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from aura_dev.versions import DEFAULT_RUNTIME_VERSION
+from aura_dev.workspace.names import shown_value
 
 SCHEMA_VERSION = 1
 LogLevel = Literal["debug", "info", "warn", "error", "fatal", "panic"]
+
+
+def _invalid(kind: str, template: str, value: Any) -> PydanticCustomError:
+    """A validation error quoting `value` (in part, when long)."""
+    return PydanticCustomError(kind, template, {"value": shown_value(value)})
 
 
 def _parse_port(value: Any) -> Any:
     if value == "auto":
         return value
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise PydanticCustomError("port", "expected a port number (1-65535) or 'auto', got {value}", {"value": repr(value)})
+        raise _invalid("port", "expected a port number (1-65535) or 'auto', got {value}", value)
     try:
         number = int(value)
     except ValueError:
-        raise PydanticCustomError(
-            "port", "expected a port number (1-65535) or 'auto', got {value}", {"value": repr(value)}
-        ) from None
+        raise _invalid("port", "expected a port number (1-65535) or 'auto', got {value}", value) from None
     if not 1 <= number <= 65535:
-        raise PydanticCustomError("port_range", "port {value} is out of range (1-65535)", {"value": repr(number)})
+        raise _invalid("port_range", "port {value} is out of range (1-65535)", number)
     return number
 
 
@@ -43,22 +48,28 @@ Port = Annotated[
 ]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+MAX_DURATION = 7 * 24 * 3600.0
+NOT_A_DURATION = "expected a duration such as 500ms, 2s or 1m, got {value}"
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
-        raise PydanticCustomError("duration", "expected a duration such as 500ms, 2s or 1m, got {value}",
-                                  {"value": repr(value)})
+        raise _invalid("duration", NOT_A_DURATION, value)
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise PydanticCustomError("duration", "a duration cannot be negative, got {value}", {"value": repr(value)})
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise PydanticCustomError("duration", "expected a duration such as 500ms, 2s or 1m, got {value}",
-                                  {"value": repr(value)})
-    return float(match[1]) * _UNIT_SECONDS[match[2]]
+        seconds = float(value)
+        if math.isnan(seconds):
+            raise _invalid("duration", NOT_A_DURATION, value)
+        if seconds < 0:
+            raise _invalid("duration", "a duration cannot be negative, got {value}", value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise _invalid("duration", NOT_A_DURATION, value)
+        seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    if seconds > MAX_DURATION:  # an endless timer overflows the event loop's clock
+        raise _invalid("duration", "a duration can be at most 7 days (168h), got {value}", value)
+    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str)]
@@ -69,9 +80,7 @@ def _parse_command(value: Any) -> Any:
         return value
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
         return [str(item) for item in value]
-    raise PydanticCustomError(
-        "command", "expected a list of arguments or a shell command string, got {value}", {"value": repr(value)}
-    )
+    raise _invalid("command", "expected a list of arguments or a shell command string, got {value}", value)
 
 
 Command = Annotated[list[str] | str, BeforeValidator(_parse_command)]
@@ -79,7 +88,7 @@ Command = Annotated[list[str] | str, BeforeValidator(_parse_command)]
 
 def _stringify_env(value: Any) -> Any:
     if not isinstance(value, dict):
-        raise PydanticCustomError("env", "expected a mapping of NAME: value, got {value}", {"value": repr(value)})
+        raise _invalid("env", "expected a mapping of NAME: value, got {value}", value)
     result: dict[str, str] = {}
     for key, item in value.items():
         if isinstance(item, bool):
@@ -91,7 +100,7 @@ def _stringify_env(value: Any) -> Any:
         else:
             raise PydanticCustomError(
                 "env_value", "the value of {key} must be a string, number or boolean, got {value}",
-                {"key": key, "value": repr(item)},
+                {"key": shown_value(str(key)).strip("'"), "value": shown_value(item)},
             )
     return result
 
@@ -135,6 +144,8 @@ class InfraUnit(Model):
 
 class RedisInfra(InfraUnit):
     password: str | None = Field(None, description="requirepass for the Redis aura starts (masked in output)")
+    persist: bool = Field(True, description="Keep Redis data under .aura/redis across restarts, `down` and "
+                          "`up` (append-only file, fsync every second); false: in memory only")
 
 
 class InfraSettings(Model):
@@ -154,17 +165,14 @@ def _parse_health(value: Any) -> Any:
             return {"enabled": False}
         if value.startswith("/"):
             return {"http": value}
-        raise PydanticCustomError(
-            "health", "expected an HTTP path such as /healthz, 'tcp', 'none', or a mapping, got {value}",
-            {"value": repr(value)},
-        )
+        raise _invalid("health", "expected an HTTP path such as /healthz, 'tcp', 'none', or a mapping, got {value}",
+                       value)
     return value
 
 
 def _check_http_path(value: str | None) -> str | None:
     if value is not None and not value.startswith("/"):
-        raise PydanticCustomError("health_path", "an HTTP health path must start with '/', got {value}",
-                                  {"value": repr(value)})
+        raise _invalid("health_path", "an HTTP health path must start with '/', got {value}", value)
     return value
 
 
@@ -204,6 +212,9 @@ class RestartSettings(Model):
     max_restarts: int = Field(5, ge=0, description="Crashes within `window` before the service is marked failed")
     window: Duration = 60.0
     backoff: BackoffSettings = Field(default_factory=lambda: BackoffSettings())
+    stable_after: Duration = Field(
+        5.0, description="A unit ready for this long before it exits is restarted at once, its backoff reset; "
+        "the exit does not count toward maxRestarts")
 
 
 class ServiceDapr(Model):
@@ -236,7 +247,13 @@ class Service(Model):
     command: Command = Field(description="A list of arguments, or a shell string run with /bin/sh -c")
     env: EnvMap = Field(default_factory=dict)
     env_files: StrList = Field(default_factory=list, description="dotenv files, relative to the service")
-    app_port: Port | None = Field("auto", description="The port the app listens on; null for a worker")
+    app_port: Port | None = Field(
+        "auto",
+        description="The port the app listens on, given to its command as {port} and $APP_PORT. 'auto' (the "
+        "default): aura picks a free one, and the app counts as started once it listens there; one that has not "
+        "3 s after starting is named, with what it listens on instead. null: a worker that serves no port "
+        "(daprd never calls it; it counts as started once it has stayed up 0.5 s)",
+    )
     app_protocol: Literal["http", "grpc"] = "http"
     health_check: Annotated[HealthCheck, BeforeValidator(_parse_health, json_schema_input_type=HealthCheck | str)] = (
         Field(default_factory=lambda: HealthCheck())
@@ -286,7 +303,10 @@ class KubernetesSettings(Model):
 class WorkspaceSpec(Model):
     """The whole `aura.yaml`."""
 
-    model_config = ConfigDict(title="aura workspace (aura.yaml)")
+    model_config = ConfigDict(title="aura workspace (aura.yaml)", json_schema_extra={
+        "patternProperties": {"^x-": {"description": "Extension field: any value, ignored by aura (a place for "
+                                                     "YAML anchors to merge with <<), as in Docker Compose"}},
+    })
 
     name: str = Field(description="Workspace name, used to label processes and containers")
     dapr: WorkspaceDapr = Field(default_factory=lambda: WorkspaceDapr())

@@ -10,6 +10,9 @@ from pathlib import Path
 from aura_dev.workspace.yamlsource import KeyPath, Location
 
 
+SHOWN_KEY = 60  # characters of a key shown in a location
+
+
 @dataclass(frozen=True)
 class Problem:
     file: Path
@@ -24,7 +27,7 @@ class Problem:
 
     def render(self) -> str:
         where = f"{self.file}:{self.location.line}:{self.location.column}"
-        key = f" {self.dotted_path}:" if self.path else ""
+        key = f" {dotted(self.path, shorten=True)}:" if self.path else ""
         text = f"{where}:{key} {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
@@ -41,13 +44,17 @@ class Problem:
         }
 
 
-def dotted(path: KeyPath) -> str:
+def dotted(path: KeyPath, *, shorten: bool = False) -> str:
+    """`services.api.command[0]`; `shorten` cuts long keys in the middle (for display)."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if shorten and len(text) > SHOWN_KEY:
+                text = f"{text[:SHOWN_KEY // 2]}…{text[-(SHOWN_KEY // 2):]}"
+            out += ("." if out else "") + text
     return out
 
 

@@ -47,6 +47,21 @@ def resolved_config(ws: Workspace) -> dict[str, Any]:
     return data
 
 
+def referenced_paths(ws: Workspace) -> list[Path]:
+    """Every path the workspace names (what validation checks and `resolved_config` resolves):
+    an answer computed from the file alone holds while these stay as they are."""
+    root = ws.root
+    found = [root, *(root / p for p in ws.spec.dapr.resources)]
+    if ws.spec.dapr.config:
+        found.append(root / ws.spec.dapr.config)
+    for service in ws.spec.services.values():
+        folder = root / service.path
+        found += [folder, *(folder / f for f in service.env_files), *(folder / p for p in service.dapr.resources)]
+        if service.dapr.config:
+            found.append(folder / service.dapr.config)
+    return found
+
+
 def json_schema() -> dict[str, Any]:
     schema = WorkspaceSpec.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -22,8 +22,9 @@ from aura_dev.interop.kubernetes.model import (
 from aura_dev.interop.kubernetes.resources import add_dapr_resources, add_redis, bundles_redis, cluster_values
 from aura_dev.interop.kubernetes.warnings import images_warning, local_only_warning, secrets_warning
 from aura_dev.interop.kubernetes.workloads import add_service
-from aura_dev.workspace.checks import DNS_LABEL
+from aura_dev.workspace.disk import require_writable
 from aura_dev.workspace.load import Workspace
+from aura_dev.workspace.names import dns_label_problem
 
 __all__ = ["KubernetesExport", "Manifest", "export_workspace", "is_export_folder", "write_folder"]
 
@@ -32,8 +33,9 @@ def export_workspace(ws: Workspace, *, namespace: str | None = None) -> Kubernet
     """The manifests, files and warnings for `ws` (namespace: overrides kubernetes.namespace)."""
     settings = ws.spec.kubernetes
     ns = namespace or settings.namespace or ws.name
-    if not DNS_LABEL.match(ns) or len(ns) > 63:
-        raise UserError(f"'{ns}' cannot be a Kubernetes namespace (lowercase letters, digits and '-')",
+    reason = dns_label_problem(ns, "namespace")
+    if reason:
+        raise UserError(f"{reason}: it cannot be a Kubernetes namespace",
                         hint="set kubernetes.namespace in aura.yaml, or pass --namespace")
     bad = [name for name in ws.services if not SERVICE_NAME.match(name) or len(name) > 63]
     if bad:
@@ -104,9 +106,13 @@ def write_folder(export: KubernetesExport, folder: Path) -> None:
     import tempfile
 
     folder = folder.absolute()
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is a file, but an export is a folder of manifests",
+                        hint="pass -o with a folder (it is created if it does not exist)")
     if folder.exists() and any(folder.iterdir()) and not is_export_folder(folder):
         raise UserError(f"{folder} exists and does not hold an aura export; refusing to replace it",
                         hint="choose another folder with -o, or empty this one")
+    require_writable(folder.parent, "the export is written beside it and then moved into place")
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
