@@ -145,3 +145,17 @@ def test_up_tui_in_a_real_terminal(tmp_path: Path, tmux: Callable[..., str]) -> 
     finally:
         if state(root) is not None:
             run_aura("dev", "down", "-w", str(root))
+
+
+def test_the_view_needs_a_terminal_and_a_running_stack(tmp_path: Path) -> None:
+    root = tiny_workspace(tmp_path / "ws", {FIRST: []})
+    done = run_aura("dev", "tui", "-w", str(root))
+    assert done.returncode == 2 and "tiny is not running" in done.stderr and "aura dev up --tui" in done.stderr
+    done = run_aura("dev", "up", "--tui", "-w", str(root))  # not a terminal: refused before anything starts
+    assert done.returncode == 2 and "needs a terminal" in done.stderr and "aura dev up -d" in done.stderr
+    assert state(root) is None and not (root / ".aura" / "run" / "supervisor.lock").exists()
+    assert not (root / ".aura" / "logs").exists()
+    with running(root):
+        done = run_aura("dev", "tui", "-w", str(root))
+        assert done.returncode == 2 and "needs a terminal" in done.stderr
+        assert state(root) is not None, "a refused view leaves the stack alone"
