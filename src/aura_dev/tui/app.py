@@ -103,7 +103,7 @@ class AuraTui(App[str]):
             table.add_column(column, key=column)
         table.focus()
         self.refresh_stack()
-        self.open_logs()
+        self.call_after_refresh(self.open_logs)  # once the pane has its width: long lines wrap under their text
         self.set_interval(POLL_SECONDS, self.tick)
         self.set_interval(DAPR_REFRESH_SECONDS, self.load_dapr)
 
@@ -228,12 +228,13 @@ class AuraTui(App[str]):
                             "(`aura dev logs` has every one)", style="yellow"))
             lines = lines[-MAX_LINES_PER_POLL:]
         pattern = self.grep
+        width = pane.scrollable_content_region.width
         for line in lines:
             text = Text.from_ansi(self.formatter.human(line).decode("utf-8", "replace").rstrip("\n"))
             if pattern:
                 text.highlight_regex(re.compile(pattern, 0 if pattern != pattern.lower() else re.IGNORECASE),
                                      style="reverse")
-            pane.write(text)
+            pane.write(model.hanging(text, width, self.console) if pane.wrap and width > 0 else text)
 
     def show_log_title(self) -> None:
         scope = "every unit" if self.show_all else (self.selected or "…")

@@ -1,7 +1,7 @@
 """What the terminal view shows, as plain values: one row per service (its app and its
 sidecar side by side) and per infra unit, the details of a selection, the log filter a
 selection means (built exactly as `aura dev logs` builds it), and Dapr's metadata in a few
-lines.  No Textual here: these are tested on their own."""
+lines, a log line wrapped under its own text.  No Textual here: these are tested on their own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from rich.console import Console
+from rich.text import Text
 
 from aura_dev.engine.snapshot import StackSnapshot, UnitRecord
 from aura_dev.logs.filters import build_log_filter
@@ -38,6 +41,7 @@ class Sources(Enum):
         return members[(members.index(self) + 1) % len(members)]
 
 
+MIN_TEXT_COLUMNS = 40  # narrower than this under the prefix, a long line wraps as it comes
 LEVELS = (None, "warn", "error")  # the level filter cycles through these
 
 
@@ -157,3 +161,17 @@ def dapr_lines(meta: dict[str, Any] | None, error: str | None) -> list[str]:
         links.append(f"app channel {app.get('protocol') or 'http'} :{app['port']}{probe}")
     out += links
     return out
+
+
+def hanging(line: Text, width: int, console: Console) -> Text:
+    """A log line (`time unit │ text`) that is too wide, wrapped so that the rest of its text
+    starts under its text, not under its time: the column of units stays readable."""
+    if line.cell_len <= width:
+        return line
+    cut = line.plain.find("│ ") + 2
+    if cut < 2 or width - cut < MIN_TEXT_COLUMNS:
+        return line  # no prefix, or a pane too narrow to indent
+    head, body = line.divide([cut])
+    rows = body.wrap(console, width - cut)
+    indent = Text(" " * cut)
+    return Text("\n").join([head + rows[0], *(indent + row for row in rows[1:])])
