@@ -133,7 +133,6 @@ class AuraTui(App[str]):
             table.move_cursor(row=keys.index(keep), animate=False)
         elif keys and self.selected is None:
             self.select(keys[0])
-        self.formatter.width = min(28, max([len(label) for label in snap.units] + [9]))
         ready = sum(1 for service in snap.services.values() if service.ready)
         self.query_one("#status", Static).update(Text.assemble(
             (snap.name, "bold"), f" · {ready}/{len(snap.services)} services ready · infra {snap.backend} · "
@@ -202,6 +201,11 @@ class AuraTui(App[str]):
         if self.feed.snapshot is not None:  # this run's lines, not those of runs before it
             flt.since_us = int(self.feed.snapshot.started_at * 1_000_000)
         self.logs = LogFeed(self.feed.logs_root, flt)
+        labels = self.feed.snapshot.units if self.feed.snapshot is not None else {}
+        if scope is not None:  # one service's lines: its labels only, so its text gets the room
+            labels = {label: unit for label, unit in labels.items() if label.partition("·")[0] == scope}
+        self.formatter = LineFormatter(colour=True, width=min(28, max([len(label) for label in labels] + [9])),
+                                       raw=False)
         self.held.clear()
         pane = self.query_one("#logs", RichLog)
         pane.clear()
