@@ -129,11 +129,12 @@ def test_up_tui_in_a_real_terminal(tmp_path: Path, tmux: Callable[..., str]) -> 
         wait_to_see(*expected, timeout=120)
         before = state(root)
         assert before is not None
-        old_pid = before["units"][FIRST]["pid"]
+        old_pid = before["units"][FIRST].get("pid")
+        assert old_pid, before["units"][FIRST]
         tmux("send-keys", "r")
-        wait_for(lambda: (s := state(root)) is not None and s["units"][FIRST]["pid"] not in (None, old_pid)
+        wait_for(lambda: (s := state(root)) is not None and s["units"][FIRST].get("pid") not in (None, old_pid)
                  and s["units"][FIRST]["state"] == "ready", timeout=60, what="the app restarted by its key")
-        new_pid = state(root)["units"][FIRST]["pid"]  # type: ignore[index]
+        new_pid = state(root)["units"][FIRST].get("pid")  # type: ignore[index]
         wait_to_see(f"pid {new_pid}")
 
         tmux("send-keys", "q")
