@@ -9,10 +9,12 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.widgets import RichLog, Static
 
 from aura_dev.engine import runstate
 from aura_dev.engine.snapshot import StackSnapshot
@@ -81,11 +83,42 @@ async def drive(app: AuraTui) -> None:
         await pilot.press("s")
         await until(lambda: pid_of(snap(), SECOND) and pid_of(snap(), f"{SECOND}·dapr"), "the service started")
 
+        await logs_pane(app, pilot, until)
+
         await pilot.press("q")
         await pilot.pause(0.2)
         await pilot.press("l")
         await until(lambda: app.return_value is not None, "the quit dialog's answer", timeout=10)
     assert app.return_value == LEAVE
+
+
+async def logs_pane(app: AuraTui, pilot: Any, until: Callable[..., Awaitable[None]]) -> None:
+    """The pane's filters (app lines only, a search) and follow/pause, on SECOND's lines."""
+    def pane() -> list[str]:
+        return [strip.text.rstrip() for strip in app.query_one("#logs", RichLog).lines]
+
+    def title() -> str:
+        return str(app.query_one("#logs-title", Static).content)
+
+    await pilot.press("v")  # app + sidecar → the app's only
+    await until(lambda: "· app ·" in title() and any("listening on" in line for line in pane()), "the app's lines")
+    assert not any("·dapr" in line for line in pane()), pane()
+
+    await pilot.press("slash")
+    await pilot.press(*"listening", "enter")
+    await until(lambda: "grep 'listening'" in title(), "the search in the title")
+    started = [line for line in pane() if "│" in line]  # a line's first row (its prefix)
+    assert started and all("listening on" in line for line in started), pane()
+    assert len(started) == 3, pane()  # the app's start, its restart (r) and its start after the stop (x, s)
+
+    await pilot.press("f")  # pause
+    await until(lambda: "paused" in title(), "paused")
+    await pilot.press("r")
+    await until(lambda: "paused · 1 new lines" in title(), "the held line counted", timeout=60)
+    assert len([line for line in pane() if "│" in line]) == 3, "paused: nothing new is drawn"
+    await pilot.press("f")
+    await until(lambda: len([line for line in pane() if "│" in line]) == 4 and "following" in title(),
+                "the held line drawn once following again")
 
 
 @pytest.fixture

@@ -124,14 +124,20 @@ class AuraTui(App[str]):
             return
         table = self.query_one("#units", DataTable)
         rows = model.rows(snap)
-        keep = self.selected
-        table.clear()
-        for row in rows:
-            table.add_row(*(Text(text, style=style) for text, style in row.cells), key=row.key)
         keys = [row.key for row in rows]
-        if keep in keys:
-            table.move_cursor(row=keys.index(keep), animate=False)
-        elif keys and self.selected is None:
+        if keys == [key.value for key in table.rows]:
+            # Cells updated in place: the cursor stays where the user put it, even mid-keypress.
+            for row in rows:
+                for column, (text, style) in zip(model.COLUMNS, row.cells):
+                    table.update_cell(row.key, column, Text(text, style=style))
+        else:
+            keep = self.selected
+            table.clear()
+            for row in rows:
+                table.add_row(*(Text(text, style=style) for text, style in row.cells), key=row.key)
+            if keep in keys:
+                table.move_cursor(row=keys.index(keep), animate=False)
+        if keys and self.selected is None:
             self.select(keys[0])
         ready = sum(1 for service in snap.services.values() if service.ready)
         self.query_one("#status", Static).update(Text.assemble(
@@ -171,7 +177,7 @@ class AuraTui(App[str]):
             text += "\n\n" + "\n".join(self.dapr)
         self.query_one("#details", Static).update(text)
 
-    @work(exclusive=True, group="dapr")
+    @work(exclusive=True, group="dapr", exit_on_error=False)  # a sidecar that does not answer is shown, not fatal
     async def load_dapr(self) -> None:
         snap, key = self.feed.snapshot, self.selected
         if snap is None or key is None or key not in snap.services:
