@@ -36,6 +36,7 @@ class WarmReload:
         self.cold_only: dict[str, str] = {}  # service -> why it does not start from a standby (said once)
         self.warm_boot: set[str] = set()  # started from a standby, not ready yet
         self.cold_retry: set[str] = set()  # a warm start failed at boot: the next start is cold, to tell why
+        self.code_failed: set[str] = set()  # ... and that cold start failed too: the code is broken
         self.one_at_a_time = asyncio.Lock()
         self.folder = orch.ws.state_dir / "standby"
         orch.units.app_unit = self.app_unit
@@ -83,20 +84,26 @@ class WarmReload:
         if change.unit.source is not Source.APP or run is None or run.app.ref != change.unit:
             return
         if change.state is UnitState.READY:
+            if name in self.warm_boot:
+                self.code_failed.discard(name)  # booting from a standby works
             self.warm_boot.discard(name)
             if name in self.cold_retry:
                 self.cold_retry.discard(name)
                 self._go_cold(name, "it failed to boot from its standby, and boots cold")
             self.orch.spawn(self._prepare(name))
         elif change.state in (UnitState.BACKOFF, UnitState.FAILED):
-            if name in self.warm_boot:
-                self.warm_boot.discard(name)
+            if name in self.warm_boot and name not in self.code_failed:
+                # Its code, or the standby?  A cold start tells (once per failing streak:
+                # a series of broken saves is the code's, not worth a cold try each).
                 self.cold_retry.add(name)
-                self.orch.hub.notice(change.unit, "it did not boot from its standby: trying a cold start", Level.WARN)
+                self.orch.hub.notice(change.unit, "it did not boot from its standby: trying a cold start, "
+                                     "to tell whether the standby is the cause", Level.WARN)
                 if change.state is UnitState.FAILED:  # after a change it would wait for the next save
                     self.orch.spawn(run.app.restart("starting it cold", after_change=True))
-            elif change.state is UnitState.FAILED:
+            elif name in self.cold_retry:
                 self.cold_retry.discard(name)  # cold fails too: the code, not the standby
+                self.code_failed.add(name)
+            self.warm_boot.discard(name)
 
     def _go_cold(self, name: str, why: str) -> None:
         self._discard(name)
