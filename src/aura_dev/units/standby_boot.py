@@ -175,6 +175,17 @@ def preload(record: str, service_dir: str) -> tuple[list[str], str]:
     return failed, ""
 
 
+def _read_line(fd: int) -> bytes:
+    """One line, read byte by byte: sys.stdin would read ahead and keep bytes for the app."""
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return line
+
+
 def run(kind: str, target: str, args: list[str]) -> None:
     """The entry point as `python -m TARGET ARGS` or `python TARGET ARGS` would run it."""
     import runpy
@@ -202,7 +213,7 @@ def main(argv: list[str]) -> None:
             sys.exit(3)
         _write_json(manifest, {"modules": loaded_modules(service_dir), "failed": failed})
         print(READY_MARKER, flush=True)
-        words = sys.stdin.buffer.readline().split()
+        words = _read_line(0).split()
         if not words or words[0] != b"go":
             sys.exit(0)
         bind_wait, announce = (float(words[1]) if len(words) > 1 else 0.0), True
