@@ -81,6 +81,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, runtime: Any) -> Iterator[Pa
         """))
     with running(root):
         yield root
+        standbys = [pid for name in ("warm", "pkg", "plain") if (pid := standby_of(root, name))]
+    assert standbys and not [pid for pid in standbys if psutil.pid_exists(pid)
+                             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]  # down ended them
 
 
 def get(url: str) -> str | None:
@@ -128,6 +131,8 @@ def reload_and_wait(root: Path, service: str, edit: Any, expected: str) -> None:
 def test_a_reload_runs_in_the_standby_and_the_sidecar_stays(stack: Path) -> None:
     standby = wait_for(lambda: standby_of(stack, "warm"), timeout=120, what="the standby of warm")
     before = stack_status(stack)["units"]
+    # Prepared once the whole stack was up: `aura dev up` does not share the machine with it.
+    assert psutil.Process(standby).create_time() >= max(unit["since"] for unit in before.values())
     assert answer(stack, "warm") == "warm v1"
     # A module of the service folder that the last run imported is imported fresh.
     reload_and_wait(stack, "warm", lambda: (stack / "warm" / "helper.py").write_text('GREETING = "warm v2"\n'),
