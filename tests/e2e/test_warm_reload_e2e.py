@@ -42,6 +42,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["APP_PORT"])), Hand
 """
 THREAD_AT_IMPORT = "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
 VENV_PYTHON = "[../venv/bin/python, -u, app.py]"
+PICKY = 'import sys, mainonly\nif not mainonly.IN_MAIN:\n    sys.exit("mainonly was imported by another thread")\nGREETING = "%s"\n'
 
 
 def make_service(root: Path, name: str, greeting: str) -> Path:
@@ -59,7 +60,7 @@ def site_packages(venv: Path) -> Path:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, runtime: Any) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("warm") / "ws"
-    for name in ("warm", "pkg", "threaded", "plain"):
+    for name in ("warm", "pkg", "threaded", "plain", "picky"):
         make_service(root, name, f"{name} v1")
     # A venv of its own, with a fake third-party package "installed" (a module in its site-packages).
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
@@ -68,6 +69,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, runtime: Any) -> Iterator[Pa
     # A third-party package that starts a thread when imported: no standby for its user.
     (site_packages(root / "venv") / "threadpkg.py").write_text(THREAD_AT_IMPORT)
     (root / "threaded" / "helper.py").write_text('import threadpkg\nGREETING = "threaded v1"\n')
+    # One that only works when imported by the main thread (the standby imports in another).
+    (site_packages(root / "venv") / "mainonly.py").write_text(
+        "import threading\nIN_MAIN = threading.current_thread() is threading.main_thread()\n")
+    (root / "picky" / "helper.py").write_text(PICKY % "picky v1")
     unique = f"wr{time.time_ns() % 10**8}"  # app ids nobody else's stack uses (mDNS cross-talk)
     (root / "aura.yaml").write_text(textwrap.dedent(f"""\
         name: warm
@@ -76,6 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, runtime: Any) -> Iterator[Pa
           warm: {{path: warm, command: [python3, app.py], healthCheck: /, dapr: {{appId: {unique}-warm}}}}
           pkg: {{path: pkg, command: {VENV_PYTHON}, healthCheck: /, dapr: {{enabled: false}}}}
           threaded: {{path: threaded, command: {VENV_PYTHON}, healthCheck: /, dapr: {{enabled: false}}}}
+          picky: {{path: picky, command: {VENV_PYTHON}, healthCheck: /, dapr: {{enabled: false}}}}
           plain: {{path: plain, command: [python3, app.py], healthCheck: /, dapr: {{enabled: false}},
                  reload: {{warm: false}}}}
         """))
@@ -189,6 +195,26 @@ def test_an_import_time_thread_means_cold_reloads_said_once(stack: Path) -> None
     time.sleep(1.0)
     assert len(logs(stack, "threaded", said)) == 1
     assert not logs(stack, "threaded", "warm start")
+
+
+def test_an_app_that_fails_from_its_standby_but_boots_cold_gets_cold_reloads_said_once(stack: Path) -> None:
+    said = "no warm reloads for this app (it failed to boot from its standby, and boots cold)"
+    for version in range(2, 5):  # a standby made stale by an earlier test (fakepkg) gives a cold start first
+        wait_for(lambda: standby_of(stack, "picky"), timeout=120, what="the standby of picky")
+        reload_and_wait(stack, "picky", lambda: (stack / "picky" / "helper.py").write_text(
+            PICKY % f"picky v{version}"), f"picky v{version}")
+        deadline = time.monotonic() + 5  # the notice comes with "ready", a moment after the first answer
+        while not logs(stack, "picky", said) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if logs(stack, "picky", said):
+            break
+    assert logs(stack, "picky", "mainonly was imported by another thread")  # why, in its own log
+    warm_starts = len(logs(stack, "picky", "warm start"))
+    reload_and_wait(stack, "picky", lambda: (stack / "picky" / "helper.py").write_text(PICKY % "picky v9"), "picky v9")
+    time.sleep(1.5)
+    assert len(logs(stack, "picky", said)) == 1
+    assert len(logs(stack, "picky", "warm start")) == warm_starts  # cold from then on
+    assert standby_of(stack, "picky") is None
 
 
 def test_warm_false_runs_the_command_as_written_and_keeps_no_standby(stack: Path) -> None:
