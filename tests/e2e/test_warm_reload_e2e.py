@@ -225,3 +225,21 @@ def test_warm_false_runs_the_command_as_written_and_keeps_no_standby(stack: Path
     assert standby_of(stack, "plain") is None
     assert not (stack / ".aura" / "standby" / "plain.standby.json").exists()
     assert not logs(stack, "plain", "warm start")
+
+
+def test_a_module_of_the_service_folder_that_shadows_a_preloaded_one_forces_a_cold_start(stack: Path) -> None:
+    wait_for(lambda: standby_of(stack, "pkg"), timeout=120, what="the standby of pkg")
+    # The standby has site-packages' fakepkg loaded; the app must now import this one.
+    reload_and_wait(stack, "pkg", lambda: (stack / "pkg" / "fakepkg.py").write_text('VALUE = "shadow"\n'),
+                    "pkg v2 shadow")
+    assert logs(stack, "pkg", "cold start: fakepkg in the service folder now shadows the preloaded module")
+
+
+def test_an_edited_env_in_aura_yaml_forces_a_cold_start(stack: Path) -> None:
+    wait_for(lambda: standby_of(stack, "warm"), timeout=120, what="the standby of warm")
+    config = stack / "aura.yaml"
+    config.write_text(config.read_text().replace("healthCheck: /, dapr: {appId:", "healthCheck: /, env: {X: '1'}, "
+                                                 "dapr: {appId:", 1))
+    wait_for(lambda: logs(stack, "warm", "cold start: its command or environment changed"), timeout=60,
+             what="the cold start")
+    wait_for(lambda: stack_status(stack)["units"]["warm"]["state"] == "ready", timeout=60, what="warm ready")
