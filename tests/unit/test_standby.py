@@ -84,9 +84,10 @@ def test_a_cold_run_records_third_party_modules_but_never_the_service_code(tmp_p
     done = run_boot(tmp_path, "run", "import sys, json, local\nprint(sys.argv, __name__)\n")
     assert done.returncode == 1 and "No module named 'local'" in done.stderr  # as `python main.py` would fail
     (tmp_path / "svc" / "local.py").write_text("import email.parser\n")
-    done = run_boot(tmp_path, "run", "import sys, json, local\nprint(sys.argv, __name__)\n")
+    done = run_boot(tmp_path, "run", "import sys, json, local\nprint(sys.argv, __name__, __file__, sys.path[0])\n")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['main.py', 'a1'] __main__"
+    service = tmp_path / "svc"
+    assert done.stdout.strip() == f"['main.py', 'a1'] __main__ {service / 'main.py'} {service}"  # as `python main.py a1`
     names = [name for name, _file in json.loads((tmp_path / "record.json").read_text())["modules"]]
     assert "email.parser" in names and "json" in names
     assert "local" not in names and "main" not in names and "__main__" not in names

@@ -195,7 +195,21 @@ def run(kind: str, target: str, args: list[str]) -> None:
     if kind == "module":
         sys.argv = ["-m"] + args  # runpy puts the module's file first, as -m does
         getattr(runpy, "_run_module_as_main")(target, True)
-    else:
+    elif os.path.isfile(target):
+        # As `python app.py` (3.9+): `__file__` absolute, `sys.argv[0]` as written, code in `__main__`.
+        import builtins
+        import importlib.machinery
+        import io
+
+        path = os.path.abspath(target)
+        main = sys.modules["__main__"]
+        main.__dict__.update(__file__=path, __cached__=None, __package__=None, __spec__=None,
+                             __builtins__=builtins, __loader__=importlib.machinery.SourceFileLoader("__main__", path))
+        with io.open_code(path) as source:
+            code = compile(source.read(), path, "exec")
+        sys.argv = [target] + args
+        exec(code, main.__dict__)
+    else:  # a folder or zip file with a __main__.py
         sys.argv = [target] + args
         runpy.run_path(target, run_name="__main__")
 
