@@ -6,8 +6,9 @@ interleaved round by round:
 - aura warm: the sample's `conversation` under `aura dev up conversation --detach` (warm
   reloads, the default); each round rewrites `app.py` with a new BUILD value and polls
   `GET /v1.0/invoke/<app id>/method/version` on the service's own daprd until the new
-  value answers.  Before each save it waits (untimed) for the standby to be ready, as a
-  person's next save would find it; the rounds that still started cold are counted.
+  value answers.  Before each save, and after it, it waits (untimed) for the standby to be
+  ready, as a person's next save would find it, and so that its imports never overlap the
+  other methods' rounds; the rounds that still started cold are counted.
 - aura cold: the same, in a second copy with `reload: {warm: false}`.
 - `uvicorn --reload`: the same app in a copy, run by `uvicorn --reload` beside a daprd of
   its own (how people get reloads with `dapr run`), same edit, same polling.
@@ -111,15 +112,19 @@ class AuraSide:
         return self.manifest.exists() and self.manifest.stat().st_mtime > self.last_round
 
     def round(self, index: int) -> float:
+        self.settle()
+        seconds = rounds_through(self.root / "services/conversation/app.py", self.port, 1,
+                                 f"aura{'w' if self.warm else 'c'}{index}", self.root, self.app_id)[0]
+        self.last_round = time.time()
+        self.settle()  # the next standby's imports must not overlap the other methods' rounds
+        return seconds
+
+    def settle(self) -> None:
         if self.warm:
             try:
                 wait_until(self.standby_ready, timeout=60, interval=0.05)
             except TimeoutError:
                 pass  # measured as it is: the log says whether it started cold
-        seconds = rounds_through(self.root / "services/conversation/app.py", self.port, 1,
-                                 f"aura{'w' if self.warm else 'c'}{index}", self.root, self.app_id)[0]
-        self.last_round = time.time()
-        return seconds
 
     def warm_starts(self) -> int:
         logs = subprocess.run([aura(), "dev", "logs", "conversation", "-n", "100000", "-w", str(self.root)],
