@@ -71,7 +71,7 @@ class WarmReload:
                 self.warm_boot.add(name)
                 self.orch.hub.notice(ref, f"warm start: the standby (pid {standby.process.pid}) runs the new code")
                 return standby.unit(bind_wait=self.orch.options.stop_grace)
-            if standby.is_ready or standby.exited is None or standby.exited.done():
+            if standby.is_ready or (standby.exited is not None and standby.exited.done()):  # stale, or gone
                 self._discard(name)
                 self.orch.hub.notice(ref, f"cold start: {why}")
         self.warm_boot.discard(name)

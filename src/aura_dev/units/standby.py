@@ -188,7 +188,7 @@ class Standby:
 
     def unusable(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> str | None:
         """Why this standby must not run the app now (None: it may)."""
-        if self.exited is None or self.exited.done():
+        if self.exited is not None and self.exited.done():
             return "its standby exited"
         if not self.is_ready:
             return "its standby is not ready yet"
