@@ -32,6 +32,8 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", help="Hide sidecar info lines")] = False,
         ready_timeout: Annotated[Optional[float], typer.Option("--timeout",
                                                                help="Seconds a unit may take to be ready")] = None,
+        timings: Annotated[bool, typer.Option("--timings", help="Then show when each unit was spawned, wrote its "
+                                              "first line, listened and was ready, and what it waited for")] = False,
     ) -> None:
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
         from aura_dev.cli import stack_view
@@ -46,10 +48,10 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         ws = load(workspace)
         require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
-                            ready_timeout=ready_timeout)
+                            ready_timeout=ready_timeout, invoked_at=_process_created())
         if detach:
-            raise typer.Exit(stack_view.run_detached(ws, options))
-        raise typer.Exit(stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars))
+            raise typer.Exit(stack_view.run_detached(ws, options, timings=timings))
+        raise typer.Exit(stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars, timings=timings))
 
     @dev.command()
     def down(
@@ -101,6 +103,13 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
               sidecar: SidecarOnly = False) -> None:
         """Start services stopped with `aura dev stop` (or failed ones) again."""
         _act("start", services, workspace, app, sidecar)
+
+
+def _process_created() -> float:
+    """When this process was created (wall clock): the origin of the start's timeline."""
+    import psutil
+
+    return float(psutil.Process().create_time())
 
 
 def _confirm_wipe(ws: "WorkspaceRef") -> None:

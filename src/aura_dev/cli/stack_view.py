@@ -42,7 +42,7 @@ def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
     return prepared
 
 
-def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False, timings: bool = False) -> int:
     parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
@@ -94,6 +94,10 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         try:
             snap = orch.snapshot()
             summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap))
+            if timings:
+                from aura_dev.cli.timings_view import show_timings
+
+                show_timings(ui.out, snap.timeline)
             sys.stdout.flush()
         except BrokenPipeError:
             lose_console()
@@ -109,7 +113,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         store.close()
 
 
-def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> int:
+def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timings: bool = False) -> int:
     """Start a background supervisor and wait until its stack is up."""
     prepared = _prepared(ws, options)  # refuse early: already running, runtime missing
     began = time.monotonic()
@@ -133,6 +137,10 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
 
     summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
+    if timings:
+        from aura_dev.cli.timings_view import show_timings
+
+        show_timings(ui.out, state.timeline)
     return 0 if all(s.ready for s in state.services.values()) else 1
 
 
