@@ -20,6 +20,7 @@ from aura_dev.engine.infra_start import InfraSet
 from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.service_start import ServiceStarter
+from aura_dev.engine.shutdown import stop_service, stop_stack
 from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
 from aura_dev.engine.timeline import StartTimeline
 from aura_dev.engine.live_snapshot import build_snapshot
@@ -35,7 +36,7 @@ from aura_dev.plan.model import RunContext
 from aura_dev.plan.resources import prepare_resources
 from aura_dev.plan.service import service_plan
 from aura_dev.runtime import RuntimeInstall
-from aura_dev.workspace.graph import closure, dependency_waves
+from aura_dev.workspace.graph import closure
 from aura_dev.workspace.load import Workspace
 
 STORE_FLUSH_SECONDS = 0.02  # how often buffered log store writes reach the disk
@@ -76,7 +77,6 @@ class Orchestrator:
         self.starter = ServiceStarter(self.services, self.shutdown_requested, self.timeline, self.infra.runners)
         self.dapr_init_notices = DefaultAddressNotices(hub)
         self.selected = ws.selection(self.options.selected)
-        self.waves = dependency_waves({n: ws.services[n].depends_on for n in self.selected})
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
@@ -275,12 +275,10 @@ class Orchestrator:
         if changes.shared_dapr_changed or changes.removed or changes.added:
             self.ctx = self._make_context()
         self.selected = list(changes.selected)
-        self.waves = dependency_waves({n: new.services[n].depends_on for n in self.selected})
         for name in changes.removed:
             run = self.services.pop(name)
             self.hub.notice(run.app.ref, f"removed from {new.file.name}: stopping it")
-            await self._shutdown([run.app])
-            await self._shutdown([r for r in [run.sidecar] if r])
+            await stop_service(self.hub, run)
         for change in changes.changed:
             run = self.services[change.name]
             if change.new_ports:
@@ -312,23 +310,10 @@ class Orchestrator:
     # ------------------------------------------------------------------ stop
 
     async def stop_all(self) -> None:
-        """Apps, then sidecars, in reverse dependency order; then infra."""
-        waves = [[n for n in wave if n in self.services] for wave in reversed(self.waves)]
-        for wave in waves:
-            await self._shutdown([self.services[n].app for n in wave])
-        for wave in waves:
-            await self._shutdown([s for n in wave if (s := self.services[n].sidecar)])
-        await self._shutdown(list(self.infra.runners.values()))
+        """Apps together, each sidecar once its app is gone, then infra (`engine.shutdown`)."""
+        await stop_stack(self.hub, list(self.services.values()), list(self.infra.runners.values()))
         for task in list(self._tasks):
             task.cancel()
-
-    async def _shutdown(self, runners: list[UnitRunner]) -> None:
-        """Stop these runners together; one that fails to stop must not keep the rest running."""
-        started = [r for r in runners if r.task]
-        results = await asyncio.gather(*(r.shutdown() for r in started), return_exceptions=True)
-        for runner, result in zip(started, results):
-            if isinstance(result, BaseException):
-                self.hub.notice(runner.ref, f"error while stopping: {result}", Level.ERROR)
 
     # ------------------------------------------------------------------ the whole run
 

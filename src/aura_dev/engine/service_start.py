@@ -41,8 +41,7 @@ class ServiceStarter:
 
     async def start(self, run: ServiceRun, redis: Awaitable[None] | None = None) -> None:
         self.record_needs(run)
-        await self._start_app(run)
-        await self._start_sidecar(run, redis)
+        await asyncio.gather(self._start_app(run), self._start_sidecar(run, redis))
 
     async def _start_app(self, run: ServiceRun) -> None:
         deps = [self.services[d] for d in run.plan.depends_on if d in self.services]
