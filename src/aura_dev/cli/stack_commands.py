@@ -36,22 +36,15 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
                                               "first line, listened and was ready, and what it waited for")] = False,
     ) -> None:
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
-        from aura_dev.cli import stack_view
-        from aura_dev.engine.orchestrator import UpOptions
-        from aura_dev.workspace.disk import require_writable
+        from aura_dev.cli.stack_start import start_stack, valid_backend, valid_timeout
 
-        if backend is not None and backend not in ("auto", "docker", "native"):
+        if not valid_backend(backend):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
-        if ready_timeout is not None and not ready_timeout > 0:  # also NaN
+        if not valid_timeout(ready_timeout):
             raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
                                      "above 0", param_hint="--timeout")
-        ws = load(workspace)
-        require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
-        options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
-                            ready_timeout=ready_timeout, invoked_at=_process_created())
-        if detach:
-            raise typer.Exit(stack_view.run_detached(ws, options, timings=timings))
-        raise typer.Exit(stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars, timings=timings))
+        raise typer.Exit(start_stack(services or [], workspace, detach=detach, reload=not no_reload, backend=backend,
+                                     quiet_sidecars=quiet_sidecars, ready_timeout=ready_timeout, timings=timings))
 
     @dev.command()
     def down(
@@ -61,15 +54,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --wipe without asking (for scripts)")] = False,
     ) -> None:
         """Stop the running stack (from any terminal); clean up after a killed one."""
-        from aura_dev.engine import session
+        from aura_dev.cli.stack_start import stop_stack
 
         ws = locate(workspace)
         if wipe and not yes:
             _confirm_wipe(ws)
-        seconds, cleaned = session.bring_down(ws)
-        if cleaned:
-            ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
-        ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+        stop_stack(ws.file)
         if wipe:
             from aura_dev.engine.wipe import wipe as wipe_data
 
@@ -103,13 +93,6 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
               sidecar: SidecarOnly = False) -> None:
         """Start services stopped with `aura dev stop` (or failed ones) again."""
         _act("start", services, workspace, app, sidecar)
-
-
-def _process_created() -> float:
-    """When this process was created (wall clock): the origin of the start's timeline."""
-    import psutil
-
-    return float(psutil.Process().create_time())
 
 
 def _confirm_wipe(ws: "WorkspaceRef") -> None:

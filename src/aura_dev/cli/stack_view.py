@@ -33,13 +33,18 @@ def _hooks() -> list[session.SupervisorHook]:
 
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
+    """Refused early, writing nothing: already running, runtime missing, unknown service."""
+    return session.prepare(ws, options)
+
+
+def _after_spawn(ws: Workspace, prepared: session.Prepared) -> None:
+    """What can wait until the processes are spawned: the editor schema, and (through rich)
+    why `auto` chose native."""
     from aura_dev.workspace.resolved import ensure_schema_file
 
-    prepared = session.prepare(ws, options)  # a refused `up` writes nothing
     ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
     if prepared.backend_reason:
         ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
-    return prepared
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False, timings: bool = False) -> int:
@@ -81,10 +86,15 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     hub = EventHub(store, renderer)
     if view is not None:
         hub.state_listeners.append(view.on_state)
+    if prepared.backend_reason:
+        hub.notice(None, f"infra backend auto → {prepared.backend}: {prepared.backend_reason}")
     began = time.monotonic()
 
     def started(orch: Orchestrator) -> None:
         from aura_dev.cli.progress import summary
+        from aura_dev.workspace.resolved import ensure_schema_file
+
+        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
 
         if view is not None:
             view.close()
@@ -120,6 +130,7 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timi
     sys.stdout.flush()
     sys.stderr.flush()
     child = session.start_detached(ws, options, prepared, hooks=_hooks())
+    _after_spawn(ws, prepared)
     console = ui.err
     shown = [""]
     with console.status("starting the stack in the background…") as status:

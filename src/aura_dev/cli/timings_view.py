@@ -42,7 +42,9 @@ def show_timings(console: Console, timeline: dict[str, Any] | None) -> None:
     console.print(table)
     first, settled = timeline.get("firstSpawn"), timeline.get("settled")
     path = timeline.get("criticalPath") or []
+    cpu = timeline.get("firstSpawnCpu")
     if isinstance(first, (int, float)):
-        console.print(f"first spawn at {first:.3f} s" + (f", settled at {settled:.2f} s" if settled else ""))
+        console.print(f"first spawn at {first:.3f} s" + (f" ({cpu:.3f} s of CPU)" if isinstance(cpu, float) else "")
+                      + (f", settled at {settled:.2f} s" if settled else ""))
     if path:
         console.print("critical path: " + " ← ".join(path))

@@ -51,6 +51,7 @@ class UpOptions:
     ready_timeout: float | None = None
     stop_grace: float = 5.0
     invoked_at: float | None = None  # when the `aura dev up` process was created (the timeline's origin)
+    cpu_before: float = 0.0  # CPU seconds a parent spent before forking this supervisor
 
 
 class Orchestrator:
@@ -68,7 +69,7 @@ class Orchestrator:
         self.infra = InfraSet(ws, hub, backend_factory(backend_name), self.ports, key=self.key,
                               runtime_version=runtime.version, stop_grace=options.stop_grace,
                               ready_timeout=options.ready_timeout, on_moved=self._infra_moved)
-        self.timeline = StartTimeline(options.invoked_at or time.time())
+        self.timeline = StartTimeline(options.invoked_at or time.time(), options.cpu_before)
         self.timeline.follow(hub)
         self.units = ServiceUnits(hub, stop_grace=options.stop_grace, ready_timeout=options.ready_timeout,
                                   on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready,

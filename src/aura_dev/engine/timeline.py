@@ -42,8 +42,12 @@ class UnitTimes:
 class StartTimeline:
     """A `LogSink` (for first lines) and a state listener (for spawns and readiness)."""
 
-    def __init__(self, origin: float) -> None:
+    def __init__(self, origin: float, cpu_before: float = 0.0) -> None:
         self.origin = origin  # wall-clock time the `aura dev up` process was created
+        # CPU seconds aura used before its first spawn: on a loaded machine the wall clock
+        # mostly says how long aura waited for a core; this says what it cost.
+        self.cpu_before = cpu_before  # spent in a parent before it forked this supervisor
+        self.first_spawn_cpu: float | None = None
         self.units: dict[str, UnitTimes] = {}
         self.settled: float | None = None
         self._hub: EventHub | None = None
@@ -97,6 +101,8 @@ class StartTimeline:
         times = self._times(change.unit)
         if change.state is UnitState.STARTING and times.spawned is None:
             times.spawned = self._now()
+            if self.first_spawn_cpu is None:
+                self.first_spawn_cpu = self.cpu_before + time.process_time()
         elif change.state is UnitState.READY and times.ready is None:
             times.ready = self._now()
             if times.listening is None:
@@ -120,6 +126,7 @@ class StartTimeline:
     def to_json(self) -> dict[str, Any]:
         spawns = [t.spawned for t in self.units.values() if t.spawned is not None]
         return {"origin": self.origin, "firstSpawn": round(min(spawns), 3) if spawns else None,
+                "firstSpawnCpu": None if self.first_spawn_cpu is None else round(self.first_spawn_cpu, 3),
                 "settled": None if self.settled is None else round(self.settled, 3),
                 "units": {label: times.to_json() for label, times in self.units.items()},
                 "criticalPath": critical_path(self.units)}
