@@ -329,6 +329,7 @@ class Orchestrator:
             flusher = asyncio.ensure_future(self._flush_periodically())
             try:
                 await self.start()
+                self.timeline.finish()  # also a start with no services, or one cut short
                 if not self.shutdown_requested.is_set():
                     self._write_state()
                     if on_started is not None:
