@@ -37,12 +37,7 @@ def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
     return session.prepare(ws, options)
 
 
-def _after_spawn(ws: Workspace, prepared: session.Prepared) -> None:
-    """What can wait until the processes are spawned: the editor schema, and (through rich)
-    why `auto` chose native."""
-    from aura_dev.workspace.resolved import ensure_schema_file
-
-    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
+def _backend_note(prepared: session.Prepared) -> None:
     if prepared.backend_reason:
         ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
 
@@ -130,7 +125,7 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timi
     sys.stdout.flush()
     sys.stderr.flush()
     child = session.start_detached(ws, options, prepared, hooks=_hooks())
-    _after_spawn(ws, prepared)
+    _backend_note(prepared)
     console = ui.err
     shown = [""]
     with console.status("starting the stack in the background…") as status:
@@ -144,6 +139,9 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timi
                 shown[0] = text
 
         state = session.wait_detached(ws, child, timeout, progress)
+    from aura_dev.workspace.resolved import ensure_schema_file
+
+    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; once up, not on the start's CPU
     from aura_dev.cli.progress import summary
 
     summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
