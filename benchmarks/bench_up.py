@@ -171,20 +171,22 @@ TIMELINES: dict[Path, dict[str, Any]] = {}  # the last timeline of each workspac
 FIRST_SPAWNS: dict[Path, list[tuple[float | None, float | None]]] = {}  # (wall, CPU) seconds, each run
 
 
-def run_aura(root: Path) -> tuple[float, float]:
+def run_aura(root: Path, binary: str | None = None) -> tuple[float, float]:
     shutil.rmtree(root / ".aura", ignore_errors=True)
     start = time.monotonic()
-    done = subprocess.run([aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)], capture_output=True,
-                          text=True)
+    done = subprocess.run([binary or aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)],
+                          capture_output=True, text=True)
     up = time.monotonic() - start
     if done.returncode != 0:
         raise RuntimeError(f"aura dev up failed: {done.stderr[-2000:]}")
     state = json.loads((root / ".aura" / "run" / "state.json").read_text())
-    TIMELINES[root] = state.get("timeline") or {}
-    FIRST_SPAWNS.setdefault(root, []).append((TIMELINES[root].get("firstSpawn"), TIMELINES[root].get("firstSpawnCpu")))
+    if binary is None:
+        TIMELINES[root] = state.get("timeline") or {}
+        FIRST_SPAWNS.setdefault(root, []).append((TIMELINES[root].get("firstSpawn"),
+                                                  TIMELINES[root].get("firstSpawnCpu")))
     ports = [p for u in state["units"].values() for p in (u.get("ports") or {}).values() if isinstance(p, int)]
     start = time.monotonic()
-    subprocess.run([aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
+    subprocess.run([binary or aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
     wait_until(lambda: all(port_free(p) for p in ports), timeout=60)
     return up, time.monotonic() - start
 
@@ -353,12 +355,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dapr", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--baseline", help="another `aura` command (an older build) measured beside this one")
     args = parser.parse_args()
     precompile()
     runtime = require_runtime(DEFAULT_RUNTIME_VERSION)
     cli = None if args.skip_dapr else dapr_cli()
     sizes = sorted({1, *(int(s) for s in args.sizes.split(","))})  # the 1-service case in every run
-    rows, timings, sample_timeline = [], [], None
+    rows, timings, baselines, sample_timeline = [], [], [], None
     load_at_start = machine()
     with tempfile.TemporaryDirectory(prefix="aura-bench-up-") as tmp:
         work = Path(tmp)
@@ -376,12 +379,15 @@ def main() -> None:
             cases.append((f"{size} trivial", aura_workspace(root, services), services))
         for label, root, services in cases:
             has_deps = any(s.depends_on for s in services)
-            times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": []}
+            times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": [],
+                                                           "base": []}
             for _ in range(args.repeat):  # interleaved: load changes hit every method alike
                 times["floor"].append(run_floor(work, runtime, services))
                 if has_deps:
                     times["deps"].append(run_floor(work, runtime, services, honour_deps=True))
                 times["aura"].append(run_aura(root))
+                if args.baseline:
+                    times["base"].append(run_aura(root, args.baseline))
                 if cli is not None:
                     times["dapr"].append(run_dapr(work, runtime, cli, services))
                 print(f"{label}: {[(k, v[-1]) for k, v in times.items() if v]}", flush=True)
@@ -396,6 +402,10 @@ def main() -> None:
                          f"{dapr_up / aura_up:.2f}×" if dapr_up else "-",
                          spread(down["floor"]), spread(down["aura"]), spread(down["dapr"]) if down["dapr"] else "-",
                          f"{median(down['aura']) / median(down['floor']):.2f}×"])
+            if args.baseline:
+                baselines.append([label, spread(up["base"]), spread(up["aura"]),
+                                  f"{median(up['aura']) / median(up['base']):.2f}×", spread(down["base"]),
+                                  spread(down["aura"]), f"{median(down['aura']) / median(down['base']):.2f}×"])
             timeline = TIMELINES.get(root) or {}
             spawns = [s for s in FIRST_SPAWNS.get(root, []) if s[0] is not None and s[1] is not None]
             timings.append([label, spread([s[0] for s in spawns]) if spawns else "-",  # type: ignore[misc]
@@ -416,6 +426,9 @@ def main() -> None:
         "ports still held, runs in order).", "",
         "#### aura's start-up and critical path (`aura dev up --timings`)", "",
         table(["workspace", "first spawn s", "CPU before first spawn s", "critical path (last run)"], timings),
+        *(["", f"#### This build against `{args.baseline}`, same runs", "",
+           table(["workspace", "baseline up s", "aura up s", "aura / baseline", "baseline down s", "aura down s",
+                  "aura / baseline down"], baselines)] if baselines else []),
         *(["", "#### The sample's timeline (last run; seconds since `aura dev up` was created)", "",
            timeline_table(sample_timeline)] if sample_timeline else []),
     ])
