@@ -23,15 +23,24 @@ def bring_down(ws: AtWorkspaceFile, timeout: float = 60.0) -> tuple[float, list[
     began = time.monotonic()
     cleaned: list[str] = []
     if runstate.supervisor_running(ws.state_dir):
+        running = runstate.read_state(ws.state_dir)
         try:
             request(runstate.control_socket_path(ws.state_dir), ControlRequest(Operation.DOWN), timeout=10)
         except NotRunning:
             pid = runstate.supervisor_pid(ws.state_dir)
             if pid:
                 os.kill(pid, 15)
+        except ConnectionError:
+            pass  # the socket closed under the request: a stop is under way already (another `down`); wait for it
         while runstate.supervisor_running(ws.state_dir):
             if time.monotonic() - began > timeout:
                 raise StartupError(f"the supervisor did not stop within {timeout:g} s")
+            time.sleep(SUPERVISOR_POLL_SECONDS)
+        # It lets go of its lock a moment before its process ends: "nothing left running"
+        # is said once the process is gone too.
+        while running is not None and runstate.same_process(running.supervisor_pid, running.supervisor_create_time):
+            if time.monotonic() - began > timeout:
+                raise StartupError(f"the supervisor did not exit within {timeout:g} s")
             time.sleep(SUPERVISOR_POLL_SECONDS)
     if runstate.read_state(ws.state_dir) is None:
         return time.monotonic() - began, cleaned
