@@ -81,10 +81,13 @@ class StartTimeline:
     # -- what the engine tells it ---------------------------------------------------------
 
     def needs(self, unit: UnitRef, labels: list[str]) -> None:
-        self._times(unit).needs = tuple(labels)
+        if self.settled is None:  # a service added later (an edited aura.yaml) is not part of this start
+            self._times(unit).needs = tuple(labels)
 
     def waiting(self, unit: UnitRef, labels: list[str]) -> None:
         """`unit` is held back until these are ready (called again as the list shrinks)."""
+        if self.settled is not None:
+            return
         times = self._times(unit)
         if times.wait_began is None:
             times.wait_began = self._now()
