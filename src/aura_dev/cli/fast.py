@@ -49,7 +49,8 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], bool]] = {
               Option(("--ignore-case", "-i"), "ignore_case"), AS_JSON, Option(("--raw",), "raw"),
               Option(("--no-color",), "no_color")), True),
     "up": ((WORKSPACE, Option(("--detach", "-d"), "detach"), Option(("--no-reload",), "no_reload"),
-            Option(("--backend",), "backend", str), Option(("--quiet-sidecars",), "quiet_sidecars"),
+            Option(("--backend",), "backend", str), Option(("--verbose", "-v"), "verbose"),
+            Option(("--quiet-sidecars",), "quiet_sidecars"), Option(("--tui",), "tui"),
             Option(("--timeout",), "ready_timeout", float), Option(("--timings",), "timings")), True),
     "down": ((WORKSPACE, Option(("--wipe",), "wipe"), Option(("--yes", "-y"), "yes")), False),
 }
@@ -165,7 +166,7 @@ def _up(values: dict[str, Any], arguments: list[str]) -> int:
     from aura_dev.cli.stack_start import start_stack
 
     return start_stack(arguments, values["workspace"], detach=values["detach"], reload=not values["no_reload"],
-                       backend=values["backend"], quiet_sidecars=values["quiet_sidecars"],
+                       backend=values["backend"], verbose=values["verbose"], tui=values["tui"],
                        ready_timeout=values["ready_timeout"], timings=values["timings"])
 
 
@@ -181,9 +182,10 @@ def _always(_values: dict[str, Any]) -> bool:
 
 
 def _up_checked(values: dict[str, Any]) -> bool:
-    from aura_dev.cli.stack_start import valid_backend, valid_timeout
+    from aura_dev.cli.stack_start import valid_backend, valid_flags, valid_timeout
 
-    return valid_backend(values["backend"]) and valid_timeout(values["ready_timeout"])
+    return valid_backend(values["backend"]) and valid_timeout(values["ready_timeout"]) and valid_flags(
+        detach=values["detach"], verbose=values["verbose"], quiet_sidecars=values["quiet_sidecars"], tui=values["tui"])
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], list[str]], int]] = {"status": _status, "config": _config,

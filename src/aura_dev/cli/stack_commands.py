@@ -29,7 +29,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         no_reload: Annotated[bool, typer.Option("--no-reload",
                                                 help="Do not restart services when their code changes")] = False,
         backend: Annotated[Optional[str], typer.Option("--backend", help="Infra backend: auto, docker or native")] = None,
-        quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", help="Hide sidecar info lines")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every line of every unit, Dapr's "
+                                              "info lines included, repeats unfolded")] = False,
+        # Hiding sidecar info lines is the default now; the flag stays accepted for scripts.
+        quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", hidden=True)] = False,
+        tui: Annotated[bool, typer.Option("--tui", help="Start in the background and open the interactive "
+                                          "terminal view (quit: leave it running or stop it)")] = False,
         ready_timeout: Annotated[Optional[float], typer.Option("--timeout",
                                                                help="Seconds a unit may take to be ready")] = None,
         timings: Annotated[bool, typer.Option("--timings", help="Then show when each unit was spawned, wrote its "
@@ -43,8 +48,14 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         if not valid_timeout(ready_timeout):
             raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
                                      "above 0", param_hint="--timeout")
+        if verbose and quiet_sidecars:
+            raise typer.BadParameter("--verbose prints sidecar info lines, --quiet-sidecars hides them: use one",
+                                     param_hint="--verbose")
+        if tui and (detach or verbose):
+            raise typer.BadParameter("--tui runs the stack in the background and shows it in its own view: "
+                                     "leave out " + ("--detach" if detach else "--verbose"), param_hint="--tui")
         raise typer.Exit(start_stack(services or [], workspace, detach=detach, reload=not no_reload, backend=backend,
-                                     quiet_sidecars=quiet_sidecars, ready_timeout=ready_timeout, timings=timings))
+                                     verbose=verbose, tui=tui, ready_timeout=ready_timeout, timings=timings))
 
     @dev.command()
     def down(

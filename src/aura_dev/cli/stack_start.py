@@ -39,8 +39,13 @@ def process_created() -> float:
         return float(psutil.Process().create_time())
 
 
+def valid_flags(*, detach: bool, verbose: bool, quiet_sidecars: bool, tui: bool) -> bool:
+    """Flags that go together (the typer command says why the others do not)."""
+    return not (verbose and quiet_sidecars) and not (tui and (detach or verbose))
+
+
 def start_stack(services: list[str], workspace: Path | None, *, detach: bool, reload: bool, backend: str | None,
-                quiet_sidecars: bool, ready_timeout: float | None, timings: bool) -> int:
+                verbose: bool, tui: bool, ready_timeout: float | None, timings: bool) -> int:
     """Load and check the workspace, start the stack; the exit code."""
     invoked_at = process_created()
     from aura_dev.cli import stack_view
@@ -54,9 +59,11 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
     require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
     options = UpOptions(selected=list(services), backend=backend, reload=reload, ready_timeout=ready_timeout,
                         invoked_at=invoked_at)
+    if tui:
+        return stack_view.run_tui(ws, options)
     if detach:
         return stack_view.run_detached(ws, options, timings=timings)
-    return stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars, timings=timings)
+    return stack_view.run_foreground(ws, options, verbose=verbose, timings=timings)
 
 
 def stop_stack(workspace: Path | None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aura_dev.engine import runstate, signals
-from aura_dev.engine.stack_down import bring_down  # noqa: F401 - where callers found it before
+from aura_dev.engine.stack_down import bring_down as bring_down  # where callers found it before
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
@@ -104,6 +104,10 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
 
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
+        if options.reload:
+            from aura_dev.engine import warm_reload
+
+            warm_reload.install(orch)
         for hook in hooks:
             hook.prepare(orch)
         if on_orchestrator is not None:
