@@ -13,8 +13,15 @@ For the sample workspace and for generated workspaces of 1, 10 and 30 trivial se
 - the floor: a plain script that starts placement, scheduler, Redis, every daprd and every
   app at once, no ordering, and polls until every `/v1.0/healthz` answers 204; stop is
   SIGTERM to everything until all exited.
+- the floor with `dependsOn` (workspaces that have it, the sample): the same, except that
+  an app that depends on others is started once their sidecars answer 204 — the least
+  any tool that honours the dependency can do.
 
-    python benchmarks/bench_up.py [--sizes 1,10,30] [--repeat 2] [--skip-dapr]
+aura's own timeline (`up --timings`, kept in `state.json`) gives its first spawn, the CPU
+it spent before it, and the critical path; the sample's last timeline is printed.  The
+1-service case is always measured.
+
+    python benchmarks/bench_up.py [--sizes 1,10,30] [--repeat 3] [--skip-dapr]
 """
 
 from __future__ import annotations
@@ -130,8 +137,9 @@ def components_dir(folder: Path, redis_port: int) -> Path:
 
 
 class Service:
-    def __init__(self, name: str, folder: Path, command: list[str], index: int) -> None:
-        self.name, self.folder, self.command = name, folder, command
+    def __init__(self, name: str, folder: Path, command: list[str], index: int,
+                 depends_on: tuple[str, ...] = ()) -> None:
+        self.name, self.folder, self.command, self.depends_on = name, folder, command, depends_on
         base = BASE_PORT + 10 + index * 5
         self.app, self.http, self.grpc, self.internal, self.metrics = base, base + 1, base + 2, base + 3, base + 4
 
@@ -149,7 +157,8 @@ def sample_services(root: Path) -> list[Service]:
     services = []
     for index, name in enumerate(names):
         command = ["node", "server.js"] if name == "notifications" else py
-        service = Service(name, root / "services" / name, command, index)
+        deps = ("conversation", "sessions", "notifications") if name == "assistant-gateway" else ()
+        service = Service(name, root / "services" / name, command, index, deps)
         service.command = [arg.replace("{port}", str(service.app)) for arg in command]
         services.append(service)
     return services
@@ -158,18 +167,26 @@ def sample_services(root: Path) -> list[Service]:
 # ------------------------------------------------------------------ three ways
 
 
-def run_aura(root: Path) -> tuple[float, float]:
+TIMELINES: dict[Path, dict[str, Any]] = {}  # the last timeline of each workspace
+FIRST_SPAWNS: dict[Path, list[tuple[float | None, float | None]]] = {}  # (wall, CPU) seconds, each run
+
+
+def run_aura(root: Path, binary: str | None = None) -> tuple[float, float]:
     shutil.rmtree(root / ".aura", ignore_errors=True)
     start = time.monotonic()
-    done = subprocess.run([aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)], capture_output=True,
-                          text=True)
+    done = subprocess.run([binary or aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)],
+                          capture_output=True, text=True)
     up = time.monotonic() - start
     if done.returncode != 0:
         raise RuntimeError(f"aura dev up failed: {done.stderr[-2000:]}")
     state = json.loads((root / ".aura" / "run" / "state.json").read_text())
+    if binary is None:
+        TIMELINES[root] = state.get("timeline") or {}
+        FIRST_SPAWNS.setdefault(root, []).append((TIMELINES[root].get("firstSpawn"),
+                                                  TIMELINES[root].get("firstSpawnCpu")))
     ports = [p for u in state["units"].values() for p in (u.get("ports") or {}).values() if isinstance(p, int)]
     start = time.monotonic()
-    subprocess.run([aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
+    subprocess.run([binary or aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
     wait_until(lambda: all(port_free(p) for p in ports), timeout=60)
     return up, time.monotonic() - start
 
@@ -214,15 +231,21 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def run_floor(work: Path, runtime: Any, services: list[Service]) -> tuple[float, float]:
+def run_floor(work: Path, runtime: Any, services: list[Service], honour_deps: bool = False) -> tuple[float, float]:
     resources = components_dir(work / "floor-components", BASE_PORT)
     start = time.monotonic()
     procs, ports = start_infra(work, runtime, with_scheduler=True)
-    for svc in services:
+
+    def start_app(svc: Service) -> None:
         env = dict(os.environ, APP_ID=svc.name, APP_PORT=str(svc.app), DAPR_HTTP_PORT=str(svc.http),
                    DAPR_GRPC_PORT=str(svc.grpc), PYTHONUNBUFFERED="1")
         procs.append(subprocess.Popen(svc.command, cwd=svc.folder, env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True))
+
+    held = [svc for svc in services if honour_deps and svc.depends_on]
+    for svc in services:
+        if svc not in held:
+            start_app(svc)
         procs.append(subprocess.Popen(
             [str(runtime.daprd), "--app-id", svc.name, "--app-port", str(svc.app), "--dapr-http-port", str(svc.http),
              "--dapr-grpc-port", str(svc.grpc), "--dapr-internal-grpc-port", str(svc.internal), "--metrics-port",
@@ -230,6 +253,12 @@ def run_floor(work: Path, runtime: Any, services: list[Service]) -> tuple[float,
              "--scheduler-host-address", f"127.0.0.1:{ports['scheduler']}", "--resources-path", str(resources),
              "--dapr-listen-addresses", "127.0.0.1"], env=dict(os.environ, DAPR_HOST_IP="127.0.0.1"),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    by_name = {svc.name: svc for svc in services}
+    while held:  # an app whose dependencies are all healthy starts now
+        for svc in [s for s in held if all_healthy([by_name[d].http for d in s.depends_on])]:
+            held.remove(svc)
+            start_app(svc)
+        time.sleep(0.02)
     wait_until(lambda: all_healthy([s.http for s in services]), timeout=300, interval=0.02)
     up = time.monotonic() - start
     start = time.monotonic()
@@ -299,17 +328,41 @@ def aura_workspace(root: Path, services: list[Service]) -> Path:
     return root
 
 
+def spread(values: list[float]) -> str:
+    """median (min–max)"""
+    finite = [v for v in values if v != float("inf")]
+    if not finite:
+        return "-"
+    mid = median(values) if len(finite) == len(values) else float("inf")
+    return f"{mid:.2f} ({min(finite):.2f}–{max(values):.2f})"
+
+
+def timeline_table(timeline: dict[str, Any]) -> str:
+    sys.path.insert(0, str(REPO / "src"))
+    from aura_dev.cli.timings_view import timeline_rows
+
+    rows = timeline_rows(timeline)
+    lines = [table(["unit", "spawned s", "first line s", "listening s", "ready s", "waited for"], rows), "",
+             f"first spawn {timeline.get('firstSpawn')} s after `aura dev up` was created "
+             f"({timeline.get('firstSpawnCpu')} s of CPU); settled {timeline.get('settled')} s; critical path: "
+             + " ← ".join(timeline.get("criticalPath") or [])]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,10,30")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dapr", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--baseline", help="another `aura` command (an older build) measured beside this one")
     args = parser.parse_args()
     precompile()
     runtime = require_runtime(DEFAULT_RUNTIME_VERSION)
     cli = None if args.skip_dapr else dapr_cli()
-    rows = []
+    sizes = sorted({1, *(int(s) for s in args.sizes.split(","))})  # the 1-service case in every run
+    rows, timings, baselines, sample_timeline = [], [], [], None
+    load_at_start = machine()
     with tempfile.TemporaryDirectory(prefix="aura-bench-up-") as tmp:
         work = Path(tmp)
         cases: list[tuple[str, Path, list[Service]]] = []
@@ -319,33 +372,66 @@ def main() -> None:
             (sample / "services/notifications/node_modules").symlink_to(
                 REPO / "sample-workspace/services/notifications/node_modules")
             cases.append(("sample (4)", sample, sample_services(sample)))
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in sizes:
             root = work / f"gen{size}"
             root.mkdir()
             services = generated(root, size)
             cases.append((f"{size} trivial", aura_workspace(root, services), services))
         for label, root, services in cases:
-            times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": []}
+            has_deps = any(s.depends_on for s in services)
+            times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": [],
+                                                           "base": []}
             for _ in range(args.repeat):  # interleaved: load changes hit every method alike
                 times["floor"].append(run_floor(work, runtime, services))
+                if has_deps:
+                    times["deps"].append(run_floor(work, runtime, services, honour_deps=True))
                 times["aura"].append(run_aura(root))
+                if args.baseline:
+                    times["base"].append(run_aura(root, args.baseline))
                 if cli is not None:
                     times["dapr"].append(run_dapr(work, runtime, cli, services))
                 print(f"{label}: {[(k, v[-1]) for k, v in times.items() if v]}", flush=True)
-            floor_up = median([t[0] for t in times["floor"]])
-            aura_up = median([t[0] for t in times["aura"]])
-            dapr_up = median([t[0] for t in times["dapr"]]) if times["dapr"] else float("nan")
-            rows.append([label, floor_up, aura_up, dapr_up, f"{aura_up / floor_up:.2f}×",
-                         f"{dapr_up / aura_up:.1f}×" if times["dapr"] else "-",
-                         median([t[1] for t in times["floor"]]), median([t[1] for t in times["aura"]]),
-                         median([t[1] for t in times["dapr"]]) if times["dapr"] else float("nan")])
+            up = {k: [t[0] for t in v] for k, v in times.items()}
+            down = {k: [t[1] for t in v] for k, v in times.items()}
+            floor_up, aura_up = median(up["floor"]), median(up["aura"])
+            deps_up = median(up["deps"]) if up["deps"] else None
+            dapr_up = median(up["dapr"]) if up["dapr"] else None
+            rows.append([label, spread(up["floor"]), spread(up["deps"]) if deps_up else "-", spread(up["aura"]),
+                         spread(up["dapr"]) if dapr_up else "-",
+                         f"{aura_up / floor_up:.2f}×" + (f" ({aura_up / deps_up:.2f}× dependsOn floor)" if deps_up else ""),
+                         f"{dapr_up / aura_up:.2f}×" if dapr_up else "-",
+                         spread(down["floor"]), spread(down["aura"]), spread(down["dapr"]) if down["dapr"] else "-",
+                         f"{median(down['aura']) / median(down['floor']):.2f}×"])
+            if args.baseline:
+                baselines.append([label, spread(up["base"]), spread(up["aura"]),
+                                  f"{median(up['aura']) / median(up['base']):.2f}×", spread(down["base"]),
+                                  spread(down["aura"]), f"{median(down['aura']) / median(down['base']):.2f}×"])
+            timeline = TIMELINES.get(root) or {}
+            spawns = [s for s in FIRST_SPAWNS.get(root, []) if s[0] is not None and s[1] is not None]
+            timings.append([label, spread([s[0] for s in spawns]) if spawns else "-",  # type: ignore[misc]
+                            spread([s[1] for s in spawns]) if spawns else "-",  # type: ignore[misc]
+                            " ← ".join(timeline.get("criticalPath") or []) or "-"])
+            if root.name == "sample":
+                sample_timeline = timeline
     text = "\n".join([
-        f"### Stack up / down, median of {args.repeat} interleaved runs ({machine()})", "",
-        table(["workspace", "floor up s", "aura up s", "dapr run -f up s", "aura / floor", "dapr / aura",
-               "floor down s", "aura down s", "dapr stop down s"], rows), "",
+        f"### Stack up / down: median (min–max) of {args.repeat} interleaved runs", "",
+        f"Machine: {load_at_start}; load average {os.getloadavg()[0]:.2f} at the end — shared with other "
+        "engineers' test runs, so "
+        "absolute seconds are inflated; compare the ratios.", "",
+        table(["workspace", "floor up s", "floor (dependsOn) up s", "aura up s", "dapr run -f up s", "aura / floor",
+               "dapr / aura", "floor down s", "aura down s", "dapr stop down s", "aura / floor down"], rows), "",
         "up: from launch to every sidecar (and app) ready; aura and the floor include starting Redis, placement "
-        "and scheduler, `dapr run -f` gets placement and Redis started beforehand. down: until every port is free "
-        f"(inf: `dapr stop -f` left listeners running after 20 s — {LEFTOVERS} ports still held, runs in order)."])
+        "and scheduler, `dapr run -f` gets placement and Redis started beforehand. down: from launch of the stop "
+        f"command until every port is free (inf: `dapr stop -f` left listeners running after 20 s — {LEFTOVERS} "
+        "ports still held, runs in order).", "",
+        "#### aura's start-up and critical path (`aura dev up --timings`)", "",
+        table(["workspace", "first spawn s", "CPU before first spawn s", "critical path (last run)"], timings),
+        *(["", f"#### This build against `{args.baseline}`, same runs", "",
+           table(["workspace", "baseline up s", "aura up s", "aura / baseline", "baseline down s", "aura down s",
+                  "aura / baseline down"], baselines)] if baselines else []),
+        *(["", "#### The sample's timeline (last run; seconds since `aura dev up` was created)", "",
+           timeline_table(sample_timeline)] if sample_timeline else []),
+    ])
     print(text)
     print(f"\nsaved to {save('up', text)}")
 

@@ -1,6 +1,6 @@
 """The commands people run all the time, answered without loading typer: `aura --help` (and
-every other help screen), `aura --version`, `aura dev status`, `aura dev logs`,
-`aura dev config`.
+every other help screen), `aura --version`, `aura dev up`, `aura dev down`,
+`aura dev status`, `aura dev logs`, `aura dev config`.
 
 typer, click and rich take a few hundred milliseconds to import and to build the command
 tree; these answers need a fraction of that.  The rule that keeps behaviour identical: the
@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], bool]] = {
               Option(("--level",), "level", str), Option(("--grep", "-g"), "grep", str),
               Option(("--ignore-case", "-i"), "ignore_case"), AS_JSON, Option(("--raw",), "raw"),
               Option(("--no-color",), "no_color")), True),
+    "up": ((WORKSPACE, Option(("--detach", "-d"), "detach"), Option(("--no-reload",), "no_reload"),
+            Option(("--backend",), "backend", str), Option(("--verbose", "-v"), "verbose"),
+            Option(("--quiet-sidecars",), "quiet_sidecars"), Option(("--tui",), "tui"),
+            Option(("--timeout",), "ready_timeout", float), Option(("--timings",), "timings")), True),
+    "down": ((WORKSPACE, Option(("--wipe",), "wipe"), Option(("--yes", "-y"), "yes")), False),
 }
 # What the terminal and these variables change in a help screen (typer's rich help).
 HELP_ENVIRONMENT = ("COLUMNS", "LINES", "TERMINAL_WIDTH", "NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM",
@@ -77,6 +82,8 @@ def answer(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     values, arguments = parsed
+    if not ANSWERS.get(argv[1], _always)(values):
+        return None
     if no_color:
         from aura_dev.cli import console
 
@@ -155,8 +162,37 @@ def _logs(values: dict[str, Any], arguments: list[str]) -> int:
                no_color=values["no_color"] or ui.colour_disabled())
 
 
+def _up(values: dict[str, Any], arguments: list[str]) -> int:
+    from aura_dev.cli.stack_start import start_stack
+
+    return start_stack(arguments, values["workspace"], detach=values["detach"], reload=not values["no_reload"],
+                       backend=values["backend"], verbose=values["verbose"], tui=values["tui"],
+                       ready_timeout=values["ready_timeout"], timings=values["timings"])
+
+
+def _down(values: dict[str, Any], _arguments: list[str]) -> int:
+    from aura_dev.cli.stack_start import stop_stack
+
+    stop_stack(values["workspace"])
+    return 0
+
+
+def _always(_values: dict[str, Any]) -> bool:
+    return True
+
+
+def _up_checked(values: dict[str, Any]) -> bool:
+    from aura_dev.cli.stack_start import valid_backend, valid_flags, valid_timeout
+
+    return valid_backend(values["backend"]) and valid_timeout(values["ready_timeout"]) and valid_flags(
+        detach=values["detach"], verbose=values["verbose"], quiet_sidecars=values["quiet_sidecars"], tui=values["tui"])
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any], list[str]], int]] = {"status": _status, "config": _config,
-                                                                   "logs": _logs}
+                                                                   "logs": _logs, "up": _up, "down": _down}
+# Which parsed values the fast path answers itself; the rest (bad values with typer's own
+# message, `down --wipe` with its confirmation) go to typer.
+ANSWERS: dict[str, Callable[[dict[str, Any]], bool]] = {"up": _up_checked, "down": lambda values: not values["wipe"]}
 
 
 def _run(command: Callable[[], int]) -> int:
@@ -171,6 +207,13 @@ def _run(command: Callable[[], int]) -> int:
 
         ui.show_error(exc)
         return exc.exit_code
+    except OSError as exc:  # as `cli.app.main`: a message, not a traceback
+        from aura_dev.cli import console as ui
+        from aura_dev.errors import from_os_error
+
+        error = from_os_error(exc)
+        ui.show_error(error)
+        return error.exit_code
     except KeyboardInterrupt:
         print("\nAborted!", file=sys.stderr)
         return 1

@@ -37,33 +37,25 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
                                           "terminal view (quit: leave it running or stop it)")] = False,
         ready_timeout: Annotated[Optional[float], typer.Option("--timeout",
                                                                help="Seconds a unit may take to be ready")] = None,
+        timings: Annotated[bool, typer.Option("--timings", help="Then show when each unit was spawned, wrote its "
+                                              "first line, listened and was ready, and what it waited for")] = False,
     ) -> None:
         """Start the stack: infra, then each service's sidecar and app, in dependency order."""
-        from aura_dev.cli import stack_view
-        from aura_dev.engine.orchestrator import UpOptions
-        from aura_dev.workspace.disk import require_writable
+        from aura_dev.cli.stack_start import start_stack, valid_backend, valid_timeout
 
-        if backend is not None and backend not in ("auto", "docker", "native"):
+        if not valid_backend(backend):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
+        if not valid_timeout(ready_timeout):
+            raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
+                                     "above 0", param_hint="--timeout")
         if verbose and quiet_sidecars:
             raise typer.BadParameter("--verbose prints sidecar info lines, --quiet-sidecars hides them: use one",
                                      param_hint="--verbose")
         if tui and (detach or verbose):
             raise typer.BadParameter("--tui runs the stack in the background and shows it in its own view: "
                                      "leave out " + ("--detach" if detach else "--verbose"), param_hint="--tui")
-        if ready_timeout is not None and not ready_timeout > 0:  # also NaN
-            raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
-                                     "above 0", param_hint="--timeout")
-        ws = load(workspace)
-        ws.selection(list(services or []))  # an unknown service is refused before the write probe below
-        require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
-        options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
-                            ready_timeout=ready_timeout)
-        if tui:
-            raise typer.Exit(stack_view.run_tui(ws, options))
-        if detach:
-            raise typer.Exit(stack_view.run_detached(ws, options))
-        raise typer.Exit(stack_view.run_foreground(ws, options, verbose=verbose))
+        raise typer.Exit(start_stack(services or [], workspace, detach=detach, reload=not no_reload, backend=backend,
+                                     verbose=verbose, tui=tui, ready_timeout=ready_timeout, timings=timings))
 
     @dev.command()
     def down(
@@ -73,15 +65,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --wipe without asking (for scripts)")] = False,
     ) -> None:
         """Stop the running stack (from any terminal); clean up after a killed one."""
-        from aura_dev.engine import session
+        from aura_dev.cli.stack_start import stop_stack
 
         ws = locate(workspace)
         if wipe and not yes:
             _confirm_wipe(ws)
-        seconds, cleaned = session.bring_down(ws)
-        if cleaned:
-            ui.out.print(f"[yellow]cleaned up leftovers of a supervisor that did not stop:[/] {', '.join(cleaned)}")
-        ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+        stop_stack(ws.file)
         if wipe:
             from aura_dev.engine.wipe import wipe as wipe_data
 

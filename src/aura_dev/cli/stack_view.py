@@ -35,16 +35,16 @@ def _hooks() -> list[session.SupervisorHook]:
 
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
-    from aura_dev.workspace.resolved import ensure_schema_file
+    """Refused early, writing nothing: already running, runtime missing, unknown service."""
+    return session.prepare(ws, options)
 
-    prepared = session.prepare(ws, options)  # a refused `up` writes nothing
-    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
+
+def _backend_note(prepared: session.Prepared) -> None:
     if prepared.backend_reason:
         ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
-    return prepared
 
 
-def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) -> int:
+def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, timings: bool = False) -> int:
     parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
@@ -84,10 +84,15 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) 
     hub = EventHub(store, renderer)
     if view is not None:
         hub.state_listeners.append(view.on_state)
+    if prepared.backend_reason:
+        hub.notice(None, f"infra backend auto → {prepared.backend}: {prepared.backend_reason}")
     began = time.monotonic()
 
     def started(orch: Orchestrator) -> None:
         from aura_dev.cli.progress import summary
+        from aura_dev.workspace.resolved import ensure_schema_file
+
+        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
 
         if view is not None:
             view.close()
@@ -97,6 +102,10 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) 
         try:
             snap = orch.snapshot()
             summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap), digest=digest)
+            if timings:
+                from aura_dev.cli.timings_view import show_timings
+
+                show_timings(ui.out, snap.timeline)
             sys.stdout.flush()
         except BrokenPipeError:
             lose_console()
@@ -122,13 +131,14 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) 
         store.close()
 
 
-def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> int:
+def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timings: bool = False) -> int:
     """Start a background supervisor and wait until its stack is up."""
     prepared = _prepared(ws, options)  # refuse early: already running, runtime missing
     began = time.monotonic()
     sys.stdout.flush()
     sys.stderr.flush()
     child = session.start_detached(ws, options, prepared, hooks=_hooks())
+    _backend_note(prepared)
     console = ui.err
     shown = [""]
     with console.status("starting the stack in the background…") as status:
@@ -142,10 +152,17 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
                 shown[0] = text
 
         state = session.wait_detached(ws, child, timeout, progress)
+    from aura_dev.workspace.resolved import ensure_schema_file
+
+    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; once up, not on the start's CPU
     from aura_dev.cli.progress import summary
 
     summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
+    if timings:
+        from aura_dev.cli.timings_view import show_timings
+
+        show_timings(ui.out, state.timeline)
     return 0 if all(s.ready for s in state.services.values()) else 1
 
 

@@ -10,7 +10,6 @@ connect.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
@@ -18,9 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aura_dev.errors import AuraError, NotRunning
+
+if TYPE_CHECKING:  # asyncio is for the server: a client (`down`, `restart`) does without it
+    import asyncio
 
 MAX_REQUEST_BYTES = 64 * 1024
 REQUEST_READ_SECONDS = 10.0  # a client that connects and says nothing is let go
@@ -112,6 +114,8 @@ Handler = Callable[[ControlRequest], Awaitable[ControlReply]]
 
 
 async def serve(path: Path, handler: Handler) -> asyncio.AbstractServer:
+    import asyncio
+
     path.unlink(missing_ok=True)
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -135,6 +139,8 @@ async def serve(path: Path, handler: Handler) -> asyncio.AbstractServer:
 
 
 async def _answer(reader: asyncio.StreamReader, handler: Handler) -> ControlReply:
+    import asyncio
+
     try:
         line = await asyncio.wait_for(reader.readuntil(b"\n"), REQUEST_READ_SECONDS)
     except asyncio.TimeoutError:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aura_dev.engine import runstate
-from aura_dev.infra.select import remove_leftover_containers
 
 
 def reap(state_dir: Path) -> list[str]:
@@ -20,6 +19,8 @@ def reap(state_dir: Path) -> list[str]:
         return []
     cleaned = runstate.kill_process_groups(state)
     if state.has_containers():
+        from aura_dev.infra.select import remove_leftover_containers  # Docker's SDK only when there is a container
+
         cleaned += remove_leftover_containers(runstate.workspace_key(state_dir.parent))
     runstate.clear_state(state_dir)
     return cleaned

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -30,7 +31,8 @@ def unit_record(runner: UnitRunner, *, ports: dict[str, int | None], backend: st
 
 def build_snapshot(*, ws: Workspace, key: str, backend: str, runtime_version: str, started_at: float,
                    settled: bool, control: Path, infra: InfraSet, services: dict[str, ServiceRun],
-                   dashboard: DashboardRecord | None = None) -> StackSnapshot:
+                   dashboard: DashboardRecord | None = None,
+                   timeline: dict[str, Any] | None = None) -> StackSnapshot:
     """The snapshot of a live run, from its runners."""
     units: dict[str, UnitRecord] = {}
     for kind, runner in infra.runners.items():
@@ -52,4 +54,4 @@ def build_snapshot(*, ws: Workspace, key: str, backend: str, runtime_version: st
         workspace=str(ws.root), file=str(ws.file), name=ws.name, key=key, supervisor_pid=me.pid,
         supervisor_create_time=me.create_time(), started_at=started_at, backend=backend,
         runtime_version=runtime_version, control=str(control), settled=settled, units=units, services=records,
-        dashboard=dashboard)
+        dashboard=dashboard, timeline=timeline)

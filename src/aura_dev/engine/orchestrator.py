@@ -19,11 +19,14 @@ from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
 from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
+from aura_dev.engine.service_start import ServiceStarter
+from aura_dev.engine.shutdown import stop_service, stop_stack
 from aura_dev.engine.services import ServiceRun, ServiceUnits, register_metadata
+from aura_dev.engine.timeline import StartTimeline
 from aura_dev.engine.live_snapshot import build_snapshot
 from aura_dev.engine.snapshot import DashboardRecord, StackSnapshot
 from aura_dev.engine.unit_state import UnitState
-from aura_dev.errors import InfraError, NotRunning, UnknownService
+from aura_dev.errors import NotRunning, UnknownService
 from aura_dev.infra.base import InfraBackend
 from aura_dev.infra.select import remove_leftover_containers
 from aura_dev.logs.record import Level
@@ -33,7 +36,7 @@ from aura_dev.plan.model import RunContext
 from aura_dev.plan.resources import prepare_resources
 from aura_dev.plan.service import service_plan
 from aura_dev.runtime import RuntimeInstall
-from aura_dev.workspace.graph import closure, dependency_waves
+from aura_dev.workspace.graph import closure
 from aura_dev.workspace.load import Workspace
 
 STORE_FLUSH_SECONDS = 0.02  # how often buffered log store writes reach the disk
@@ -47,6 +50,8 @@ class UpOptions:
     reload: bool = True
     ready_timeout: float | None = None
     stop_grace: float = 5.0
+    invoked_at: float | None = None  # when the `aura dev up` process was created (the timeline's origin)
+    cpu_before: float = 0.0  # CPU seconds a parent spent before forking this supervisor
 
 
 class Orchestrator:
@@ -64,12 +69,15 @@ class Orchestrator:
         self.infra = InfraSet(ws, hub, backend_factory(backend_name), self.ports, key=self.key,
                               runtime_version=runtime.version, stop_grace=options.stop_grace,
                               ready_timeout=options.ready_timeout, on_moved=self._infra_moved)
+        self.timeline = StartTimeline(options.invoked_at or time.time(), options.cpu_before)
+        self.timeline.follow(hub)
         self.units = ServiceUnits(hub, stop_grace=options.stop_grace, ready_timeout=options.ready_timeout,
-                                  on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready)
+                                  on_port_conflict=self._port_conflict, on_app_ready=self._on_app_ready,
+                                  on_listening=self.timeline.listening)
         self.services: dict[str, ServiceRun] = {}
+        self.starter = ServiceStarter(self.services, self.shutdown_requested, self.timeline, self.infra.runners)
         self.dapr_init_notices = DefaultAddressNotices(hub)
         self.selected = ws.selection(self.options.selected)
-        self.waves = dependency_waves({n: ws.services[n].depends_on for n in self.selected})
         self.ctx: RunContext | None = None
         self.api_token = secrets.token_urlsafe(24) if ws.spec.dapr.api_token else None
         self.started_at = time.time()
@@ -146,7 +154,7 @@ class Orchestrator:
         redis = asyncio.ensure_future(self.infra.redis_ready(self.shutdown_requested))
         if not self.services:
             self.startup_settled.set()
-        starters = [asyncio.ensure_future(self._start_service(run, redis)) for run in self.services.values()]
+        starters = [asyncio.ensure_future(self.starter.start(run, redis)) for run in self.services.values()]
         waiter = asyncio.ensure_future(self.startup_settled.wait())
         stopper = asyncio.ensure_future(self.shutdown_requested.wait())
         await asyncio.wait([waiter, stopper, redis], return_when=asyncio.FIRST_COMPLETED)
@@ -158,33 +166,13 @@ class Orchestrator:
         stopper.cancel()
         await asyncio.gather(*starters)
 
-    async def _start_service(self, run: ServiceRun, redis: Awaitable[None] | None = None) -> None:
-        deps = [self.services[d] for d in run.plan.depends_on if d in self.services]
-        while not self.shutdown_requested.is_set() and not all(d.is_ready() for d in deps):
-            run.app.waiting("for " + ", ".join(d.name for d in deps if not d.is_ready()))
-            waiters = [asyncio.ensure_future(r.ready.wait()) for d in deps for r in d.runners() if not r.ready.is_set()]
-            waiters.append(asyncio.ensure_future(self.shutdown_requested.wait()))
-            _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-        if self.shutdown_requested.is_set():
-            return
-        run.app.launch()
-        if run.sidecar is not None:
-            if redis is not None:
-                try:
-                    await asyncio.shield(redis)
-                except InfraError:
-                    return  # reported once, by start()
-            if not self.shutdown_requested.is_set():
-                run.sidecar.launch()
-
     def _on_state(self, change: StateChange) -> None:
         if not self._state_dirty:
             self._state_dirty = True
             asyncio.get_running_loop().call_later(STATE_WRITE_DELAY, self._write_state)
         if not self.startup_settled.is_set() and self.services and self._settled():
             self.startup_settled.set()
+            self.timeline.finish()
             self._write_state()
 
     def _settled(self) -> bool:
@@ -206,7 +194,7 @@ class Orchestrator:
                               runtime_version=self.runtime.version, started_at=self.started_at,
                               settled=self.startup_settled.is_set(), dashboard=self.dashboard,
                               control=runstate.control_socket_path(self.ws.state_dir), infra=self.infra,
-                              services=self.services)
+                              services=self.services, timeline=self.timeline.to_json())
 
     def _write_state(self) -> None:
         self._state_dirty = False
@@ -288,12 +276,10 @@ class Orchestrator:
         if changes.shared_dapr_changed or changes.removed or changes.added:
             self.ctx = self._make_context()
         self.selected = list(changes.selected)
-        self.waves = dependency_waves({n: new.services[n].depends_on for n in self.selected})
         for name in changes.removed:
             run = self.services.pop(name)
             self.hub.notice(run.app.ref, f"removed from {new.file.name}: stopping it")
-            await self._shutdown([run.app])
-            await self._shutdown([r for r in [run.sidecar] if r])
+            await stop_service(self.hub, run)
         for change in changes.changed:
             run = self.services[change.name]
             if change.new_ports:
@@ -305,7 +291,7 @@ class Orchestrator:
         for name in changes.added:
             run = self.services[name] = self.units.make(self._plan(name))
             self.hub.notice(run.app.ref, f"added to {new.file.name}: starting it")
-            self.spawn(self._start_service(run))
+            self.spawn(self.starter.start(run))
         self.ports.save()
         summary = [f"{len(changes.added)} added", f"{len(changes.removed)} removed", f"{len(changes.changed)} restarted"]
         self.hub.notice(None, f"{new.file.name} reloaded: {', '.join(summary)}")
@@ -325,23 +311,10 @@ class Orchestrator:
     # ------------------------------------------------------------------ stop
 
     async def stop_all(self) -> None:
-        """Apps, then sidecars, in reverse dependency order; then infra."""
-        waves = [[n for n in wave if n in self.services] for wave in reversed(self.waves)]
-        for wave in waves:
-            await self._shutdown([self.services[n].app for n in wave])
-        for wave in waves:
-            await self._shutdown([s for n in wave if (s := self.services[n].sidecar)])
-        await self._shutdown(list(self.infra.runners.values()))
+        """Apps together, each sidecar once its app is gone, then infra (`engine.shutdown`)."""
+        await stop_stack(self.hub, list(self.services.values()), list(self.infra.runners.values()))
         for task in list(self._tasks):
             task.cancel()
-
-    async def _shutdown(self, runners: list[UnitRunner]) -> None:
-        """Stop these runners together; one that fails to stop must not keep the rest running."""
-        started = [r for r in runners if r.task]
-        results = await asyncio.gather(*(r.shutdown() for r in started), return_exceptions=True)
-        for runner, result in zip(started, results):
-            if isinstance(result, BaseException):
-                self.hub.notice(runner.ref, f"error while stopping: {result}", Level.ERROR)
 
     # ------------------------------------------------------------------ the whole run
 
@@ -356,6 +329,7 @@ class Orchestrator:
             flusher = asyncio.ensure_future(self._flush_periodically())
             try:
                 await self.start()
+                self.timeline.finish()  # also a start with no services, or one cut short
                 if not self.shutdown_requested.is_set():
                     self._write_state()
                     if on_started is not None:

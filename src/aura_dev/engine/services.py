@@ -33,6 +33,7 @@ class ServiceRun:
     app: UnitRunner
     sidecar: UnitRunner | None
     diagnosis: PortDiagnosis | None = None  # says why a live app is not ready yet
+    on_listening: Callable[[UnitRef], None] | None = None  # the app's own check passed (the start's timeline)
 
     def is_ready(self) -> bool:
         return self.app.ready.is_set() and (self.sidecar is None or self.sidecar.ready.is_set())
@@ -62,8 +63,10 @@ class ServiceUnits:
     """Makes the runners of a service from its plan."""
 
     def __init__(self, hub: EventHub, *, stop_grace: float, ready_timeout: float | None,
-                 on_port_conflict: PortConflict, on_app_ready: Callable[[ServiceRun], None]) -> None:
+                 on_port_conflict: PortConflict, on_app_ready: Callable[[ServiceRun], None],
+                 on_listening: Callable[[UnitRef], None] | None = None) -> None:
         self.hub = hub
+        self.on_listening = on_listening
         self.stop_grace = stop_grace
         self.ready_timeout = ready_timeout
         self.on_port_conflict = on_port_conflict
@@ -94,7 +97,7 @@ class ServiceUnits:
                 policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout,
                 stop_grace=self.stop_grace, on_port_conflict=lambda runner: self.on_port_conflict(cell[0], runner),
             )
-        cell.append(ServiceRun(name, plan, app, sidecar, PortDiagnosis(self.hub)))
+        cell.append(ServiceRun(name, plan, app, sidecar, PortDiagnosis(self.hub), self.on_listening))
         return cell[0]
 
     @staticmethod
@@ -137,6 +140,8 @@ async def app_ready(run: ServiceRun) -> bool:
                 return False
         elif not await tcp_open(LOOPBACK, port):
             return False
+    if run.on_listening is not None:
+        run.on_listening(run.app.ref)
     if plan.ports.sidecar is not None and port is not None:
         return await http_status(LOOPBACK, plan.ports.sidecar.http, "/v1.0/healthz") == 204
     return True

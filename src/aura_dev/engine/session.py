@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from aura_dev.engine import leftovers, runstate, signals
+from aura_dev.engine import runstate, signals
+from aura_dev.engine.stack_down import bring_down as bring_down  # where callers found it before
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
@@ -126,6 +127,7 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks:
     """
     log_path = supervisor_log(ws)
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    options.cpu_before = time.process_time()  # the child's own CPU clock starts at zero
     child = os.fork()
     if child != 0:
         return child
@@ -178,35 +180,6 @@ def wait_detached(ws: Workspace, child: int, timeout: float,
         if state and on_progress is not None:
             on_progress(state)
         time.sleep(DETACHED_POLL_SECONDS)
-
-
-def bring_down(ws: Workspace | WorkspaceRef, timeout: float = 60.0) -> tuple[float, list[str]]:
-    """Stop the running stack (or clean up after a killed supervisor); (seconds, what was cleaned)."""
-    began = time.monotonic()
-    cleaned: list[str] = []
-    if runstate.supervisor_running(ws.state_dir):
-        try:
-            request(runstate.control_socket_path(ws.state_dir), ControlRequest(Operation.DOWN), timeout=10)
-        except NotRunning:
-            pid = runstate.supervisor_pid(ws.state_dir)
-            if pid:
-                os.kill(pid, 15)
-        while runstate.supervisor_running(ws.state_dir):
-            if time.monotonic() - began > timeout:
-                raise StartupError(f"the supervisor did not stop within {timeout:g} s")
-            time.sleep(0.02)
-    if runstate.read_state(ws.state_dir) is None:
-        return time.monotonic() - began, cleaned
-    lock = runstate.SupervisorLock(ws.state_dir)
-    try:
-        lock.acquire()
-    except AlreadyRunning:  # a stack started since ours stopped (an `up` meanwhile): not leftovers
-        return time.monotonic() - began, cleaned
-    try:
-        cleaned = leftovers.reap(ws.state_dir)  # of a supervisor that died without cleaning up
-    finally:
-        lock.release()
-    return time.monotonic() - began, cleaned
 
 
 def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], which: Which) -> ControlReply:

@@ -146,6 +146,7 @@ class StackSnapshot:
     units: dict[str, UnitRecord]
     services: dict[str, ServiceRecord]
     dashboard: DashboardRecord | None = None
+    timeline: dict[str, Any] | None = None  # where the start's time went (`engine.timeline`), as JSON
     version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -157,6 +158,7 @@ class StackSnapshot:
             "units": {label: unit.to_json() for label, unit in self.units.items()},
             "services": {name: service.to_json() for name, service in self.services.items()},
             "dashboard": self.dashboard.to_json() if self.dashboard else None,
+            "timeline": self.timeline,
         }
 
     @classmethod
@@ -177,6 +179,7 @@ class StackSnapshot:
                 units={str(k): UnitRecord.from_json(v) for k, v in data["units"].items()},
                 services={str(k): ServiceRecord.from_json(v) for k, v in data["services"].items()},
                 dashboard=DashboardRecord.from_json(data.get("dashboard")),
+                timeline=data["timeline"] if isinstance(data.get("timeline"), dict) else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotUnreadable(f"malformed snapshot: {type(exc).__name__}: {exc}") from None

@@ -17,6 +17,10 @@ from aura_dev.workspace.load import Workspace
 APP_HEALTH_PROBE_INTERVAL_S = "5"
 APP_HEALTH_PROBE_TIMEOUT_MS = "500"
 APP_HEALTH_THRESHOLD = "3"
+# daprd's own bound on its graceful shutdown (default 5 s), kept under aura's stop grace
+# (5 s before SIGKILL): a sidecar busy draining ends by itself, not by SIGKILL.  An idle
+# one exits within milliseconds of SIGTERM either way.
+GRACEFUL_SHUTDOWN_SECONDS = "3"
 
 
 def sidecar_spec(ws: Workspace, name: str, ports: ServicePorts, ctx: RunContext) -> ProcessSpec:
@@ -41,6 +45,7 @@ def sidecar_spec(ws: Workspace, name: str, ports: ServicePorts, ctx: RunContext)
         "--scheduler-host-address", ctx.infra.scheduler or "",
         "--log-level", dapr.log_level or ws.spec.dapr.log_level,
         "--app-max-concurrency", str(dapr.app_max_concurrency),
+        "--dapr-graceful-shutdown-seconds", GRACEFUL_SHUTDOWN_SECONDS,
     ]
     if ports.app is not None:
         argv += ["--app-port", str(ports.app)]

@@ -1,0 +1,87 @@
+"""`aura dev up` and `aura dev down` without typer: the fast path (`cli/fast.py`) and the
+typer commands both run these, after their own checks of the options.
+
+Starting is on the clock (`up` should spawn its first process within ~100 ms of being
+run): this module imports nothing heavy at the top, and the stack's engine only when it
+is needed.  Printing through rich waits until the processes are spawned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+BACKENDS = ("auto", "docker", "native")
+
+
+def valid_backend(backend: str | None) -> bool:
+    return backend is None or backend in BACKENDS
+
+
+def valid_timeout(seconds: float | None) -> bool:
+    return seconds is None or seconds > 0  # also refuses NaN
+
+
+def process_created() -> float:
+    """When this process was created (wall clock): the origin of the start's timeline.
+
+    From its age in clock ticks (/proc), not psutil's create time: that adds the ticks to
+    the boot time, which the kernel gives in whole seconds — an error of up to a second."""
+    import os
+    import time
+
+    try:
+        with open("/proc/self/stat", "rb") as stat, open("/proc/uptime", "rb") as uptime:
+            started_ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])
+            age = float(uptime.read().split()[0]) - started_ticks / os.sysconf("SC_CLK_TCK")
+        return time.time() - max(0.0, age)
+    except (OSError, ValueError, IndexError):
+        import psutil
+
+        return float(psutil.Process().create_time())
+
+
+def valid_flags(*, detach: bool, verbose: bool, quiet_sidecars: bool, tui: bool) -> bool:
+    """Flags that go together (the typer command says why the others do not)."""
+    return not (verbose and quiet_sidecars) and not (tui and (detach or verbose))
+
+
+def start_stack(services: list[str], workspace: Path | None, *, detach: bool, reload: bool, backend: str | None,
+                verbose: bool, tui: bool, ready_timeout: float | None, timings: bool) -> int:
+    """Load and check the workspace, start the stack; the exit code."""
+    invoked_at = process_created()
+    from aura_dev.cli import stack_view
+    from aura_dev.engine.orchestrator import UpOptions
+    from aura_dev.workspace.disk import require_writable
+    from aura_dev.workspace.load import load_workspace
+    from aura_dev.workspace.locate import discover
+
+    ws = load_workspace(discover(explicit=workspace))
+    ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
+    require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
+    options = UpOptions(selected=list(services), backend=backend, reload=reload, ready_timeout=ready_timeout,
+                        invoked_at=invoked_at)
+    if tui:
+        return stack_view.run_tui(ws, options)
+    if detach:
+        return stack_view.run_detached(ws, options, timings=timings)
+    return stack_view.run_foreground(ws, options, verbose=verbose, timings=timings)
+
+
+def stop_stack(workspace: Path | None) -> None:
+    """Stop the running stack and say so.  The stack's name comes from its snapshot (the
+    workspace file is read only when there is none): `down` is on the clock too."""
+    import sys
+
+    from aura_dev.cli.console import colour_disabled
+    from aura_dev.engine import runstate
+    from aura_dev.engine.stack_down import bring_down
+    from aura_dev.workspace.locate import FoundWorkspace, discover
+
+    ws = FoundWorkspace(discover(explicit=workspace).absolute())
+    state = runstate.read_state(ws.state_dir)
+    name = state.name if state is not None else ws.name
+    seconds, cleaned = bring_down(ws)
+    colour = sys.stdout.isatty() and not colour_disabled()
+    yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
+    if cleaned:
+        print(f"{yellow}cleaned up leftovers of a supervisor that did not stop:{plain} {', '.join(cleaned)}")
+    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; nothing left running", flush=True)

@@ -1,0 +1,40 @@
+"""Stopping a whole stack as fast as its parts allow, still gracefully.
+
+Every app gets SIGTERM at once (a dependent and what it depends on alike: `down` stops
+all of them, nobody waits for an answer).  Each sidecar is stopped as soon as its own app
+is gone — not before, so an app shutting down can still reach Dapr (publish, save state),
+and not after the other apps.  Infra goes last, once every sidecar has closed its
+components.  Each unit gets its grace (daprd's own graceful shutdown is bounded below
+it), then SIGKILL: nothing outlives `down`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aura_dev.engine.events import EventHub
+from aura_dev.engine.runner import UnitRunner
+from aura_dev.engine.services import ServiceRun
+from aura_dev.logs.record import Level
+
+
+async def stop_together(hub: EventHub, runners: Iterable[UnitRunner]) -> None:
+    """Stop these runners at once; one that fails to stop must not keep the rest running."""
+    started = [r for r in runners if r.task]
+    results = await asyncio.gather(*(r.shutdown() for r in started), return_exceptions=True)
+    for runner, result in zip(started, results):
+        if isinstance(result, BaseException):
+            hub.notice(runner.ref, f"error while stopping: {result}", Level.ERROR)
+
+
+async def stop_service(hub: EventHub, run: ServiceRun) -> None:
+    """The app, then its sidecar the moment the app is gone."""
+    await stop_together(hub, [run.app])
+    if run.sidecar is not None:
+        await stop_together(hub, [run.sidecar])
+
+
+async def stop_stack(hub: EventHub, services: Iterable[ServiceRun], infra: Iterable[UnitRunner]) -> None:
+    await asyncio.gather(*(stop_service(hub, run) for run in services))
+    await stop_together(hub, infra)
