@@ -14,7 +14,7 @@ from aura_dev.logs.view import LineFormatter
 from aura_dev.workspace.locate import WorkspaceRef
 from aura_dev.workspace.problems import did_you_mean
 
-INFRA_NAMES = ("redis", "placement", "scheduler", "aura")
+INFRA_NAMES = ("redis", "placement", "scheduler", "zipkin", "aura")
 
 
 def build_filter(ws: WorkspaceRef, services: list[str], since: str | None, sources: list[str], level: str | None,

@@ -1,4 +1,4 @@
-"""The infra units of a run — Redis, placement, scheduler — from their requests to their
+"""The infra units of a run — Redis, placement, scheduler, Zipkin — from their requests to their
 runners: created before any service is planned (their ports are fixed first, so every
 sidecar and component can point at them), started first, and moved to new ports when an
 auto port is taken before the bind."""
@@ -16,6 +16,7 @@ from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.unit_state import RestartPolicy
 from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraBackend, InfraService
+from aura_dev.logs.record import Level
 from aura_dev.net import LOOPBACK
 from aura_dev.plan.infra import InfraKind, InfraRequest
 from aura_dev.plan.model import InfraEndpoints
@@ -63,13 +64,23 @@ class InfraSet:
                 workspace_name=self.ws.name, state_dir=self.ws.state_dir, runtime_version=self.runtime_version,
                 image=settings.image, password=getattr(settings, "password", None),
                 log_level=self.ws.spec.dapr.log_level, persist=getattr(settings, "persist", True))
+            try:
+                self.services[kind] = self.backend.create(request, self.hub.chunk)
+            except InfraError as exc:
+                if not kind.optional:
+                    raise
+                self.hub.notice(kind.unit_ref, f"{exc} ({exc.hint})" if exc.hint else str(exc), Level.WARN)
+                continue
             self.requests[kind] = request
-            self.services[kind] = self.backend.create(request, self.hub.chunk)
             self._unused.add(kind)
             self.runners[kind] = UnitRunner(
                 kind.unit_ref, make_unit=partial(self._make_unit, kind), probe=partial(self._probe, kind),
                 policy=RestartPolicy(INFRA_RESTART), hub=self.hub, ready_timeout=self.ready_timeout,
                 stop_grace=self.stop_grace, on_port_conflict=partial(self._port_conflict, kind))
+
+    def gating(self) -> list[UnitRunner]:
+        """The runners a start waits for (not Zipkin: tracing must never hold the stack)."""
+        return [runner for kind, runner in self.runners.items() if kind.gates_stack]
 
     def launch(self) -> None:
         for runner in self.runners.values():
@@ -91,7 +102,8 @@ class InfraSet:
             service = self.services.get(kind)
             return f"{LOOPBACK}:{service.ports.main}" if service else None
         return InfraEndpoints(redis_host=address(InfraKind.REDIS), redis_password=self.ws.spec.infra.redis.password,
-                              placement=address(InfraKind.PLACEMENT), scheduler=address(InfraKind.SCHEDULER))
+                              placement=address(InfraKind.PLACEMENT), scheduler=address(InfraKind.SCHEDULER),
+                              zipkin=address(InfraKind.ZIPKIN))
 
     async def redis_ready(self, shutdown: asyncio.Event) -> None:
         """daprd loads its components at start and gives up on a store it cannot reach, so

@@ -85,9 +85,10 @@ class Orchestrator:
         """Infra endpoints and rendered components as every service plan sees them."""
         endpoints = self.infra.endpoints()
         prepared = prepare_resources(self.ws, endpoints)
-        self.dapr_init_notices.report(prepared.defaults)
+        self.dapr_init_notices.report(prepared.defaults, prepared.tracing_notes)
         return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=prepared.shared,
-                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token)
+                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token,
+                          default_config=prepared.default_config)
 
     def _plan(self, name: str, ports: Any = None) -> Any:
         assert self.ctx is not None
@@ -189,7 +190,7 @@ class Orchestrator:
 
     def _settled(self) -> bool:
         """Every infra unit ready or down; every service ready, down, or held back by one that is down."""
-        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.runners.values()):
+        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.gating()):
             return False
         for run in self.services.values():
             if run.is_ready() or run.is_down():

@@ -42,7 +42,7 @@ def log_store(ws: Workspace) -> LogStore:
 
 
 def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
-    labels = ["redis", "placement", "scheduler"]
+    labels = ["redis", "placement", "scheduler", "zipkin"]
     for name in selected or ws.services:
         labels.append(name)
         if ws.has_sidecar(name):
