@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], bool]] = {
               Option(("--since",), "since", str), Option(("--source",), "source", str, multiple=True),
               Option(("--level",), "level", str), Option(("--grep", "-g"), "grep", str),
               Option(("--ignore-case", "-i"), "ignore_case"), AS_JSON, Option(("--raw",), "raw"),
-              Option(("--no-color",), "no_color")), True),
+              Option(("--no-color",), "no_color"), Option(("--trace",), "trace", str)), True),
 }
 # What the terminal and these variables change in a help screen (typer's rich help).
 HELP_ENVIRONMENT = ("COLUMNS", "LINES", "TERMINAL_WIDTH", "NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM",
@@ -152,7 +152,7 @@ def _logs(values: dict[str, Any], arguments: list[str]) -> int:
     return run(locate(values["workspace"]), services=arguments, follow=values["follow"], tail=values["tail"],
                since=values["since"], sources=values["source"], level=values["level"], grep=values["grep"],
                ignore_case=values["ignore_case"], as_json=values["as_json"], raw=values["raw"],
-               no_color=values["no_color"] or ui.colour_disabled())
+               no_color=values["no_color"] or ui.colour_disabled(), trace=values["trace"])
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], list[str]], int]] = {"status": _status, "config": _config,
