@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "aura_dev.cli.stack_commands",  # up, down, status, restart, stop, start
     "aura_dev.cli.logs_command",  # logs
     "aura_dev.cli.traces_command",  # traces
+    "aura_dev.cli.top_command",  # top
     "aura_dev.cli.dashboard_command",  # dashboard
     "aura_dev.cli.import_command",  # import
     "aura_dev.cli.scaffold_commands",  # new

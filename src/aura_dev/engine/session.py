@@ -95,6 +95,9 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
+
+        orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services)).run())
         for hook in hooks:
             await hook.serving(orch)
 
