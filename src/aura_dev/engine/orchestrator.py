@@ -143,7 +143,7 @@ class Orchestrator:
         for name in self.selected:
             self.services[name] = self.units.make(self._plan(name))
         self.ports.save()
-        self.infra.launch()
+        self.infra.launch(observers_after=self.startup_settled, spawn=self.spawn)
         redis = asyncio.ensure_future(self.infra.redis_ready(self.shutdown_requested))
         if not self.services:
             self.startup_settled.set()
