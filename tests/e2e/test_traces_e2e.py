@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import require, run_aura
+from support.browser import chromium, chromium_path, playwright_installed
 from support.stack import SAMPLE, copy_workspace, edit_workspace, http, unit_pids, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +72,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
     require(java_path() is not None, "java is not installed (Zipkin needs Java 17+)")
     require(installed_jar() is not None, "the Zipkin jar is missing (aura dev init)")
     require((SAMPLE / "services/notifications/node_modules").is_dir(), "npm ci was not run for the sample")
+    require(chromium_path() is not None and playwright_installed(), "chromium and Playwright (browser tests)")
     root, ids = traced_sample(tmp_path)
     ws = str(root)
     up = run_aura("dev", "up", "--detach", "-w", ws, timeout=180)
@@ -137,6 +139,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         wait_for(lambda: ({u["unit"]: u for u in aura_json("dev", "top", "-w", ws)["units"]}
                           ["assistant-gateway·dapr"]["errors"] or 0) >= errors_before + 3,
                  timeout=30, interval=1.0, what="the gateway's error count to rise")
+        check_dashboard(ws, summary["traceId"])
 
         # Zipkin killed -9: it comes back, and nothing else restarted.
         before = aura_json("dev", "status", "-w", ws)
@@ -159,3 +162,21 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
                  timeout=60, interval=1.0, what="traces again after Zipkin came back")
     finally:
         assert run_aura("dev", "down", "-w", ws).returncode == 0
+
+
+def check_dashboard(ws: str, trace_id: str) -> None:
+    """The traces page draws the /chat trace, shows a span's log lines beside it, and marks
+    the failed calls in red; a log line carrying the trace id links to it."""
+    login = run_aura("dev", "dashboard", "--no-open", "-w", ws).stdout.strip()
+    base = login.split("?")[0].rstrip("/")
+    with chromium() as context:
+        page = context.new_page()
+        page.goto(login)
+        page.goto(f"{base}/traces#{trace_id}")
+        page.wait_for_selector(".span-row >> nth=4")
+        conversation = page.locator(".span-row", has=page.locator(".span-service", has_text="conversation"))
+        conversation.filter(has_text="calllocal").first.click()
+        page.wait_for_function("document.querySelector('#span-logs').innerText.includes('message from tracer')")
+        page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
+        page.goto(f"{base}/logs?service=conversation")
+        page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
