@@ -180,3 +180,26 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
         page.goto(f"{base}/logs?service=conversation")
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
+
+
+def test_without_the_zipkin_jar_the_stack_runs_and_says_why_there_are_no_traces(tmp_path: Path, runtime: Any,
+                                                                                   redis_server_bin: str) -> None:
+    from support.stack import tiny_workspace
+
+    data = tmp_path / "data"  # aura's data folder with the runtime and no Zipkin jar
+    data.mkdir()
+    (data / "runtime").symlink_to(runtime.bin_dir.parent, target_is_directory=True)
+    root = tiny_workspace(tmp_path / "ws", {f"nojar{secrets.token_hex(3)}": []})
+    env = {"AURA_DATA_DIR": str(data)}
+    up = run_aura("dev", "up", "--detach", "-w", str(root), env=env, timeout=180)
+    assert up.returncode == 0, up.stderr
+    try:
+        status = json.loads(run_aura("dev", "status", "--json", "-w", str(root), env=env).stdout)
+        assert "zipkin" not in status["units"]
+        assert all(u["state"] == "ready" for u in status["units"].values())
+        said = run_aura("dev", "logs", "zipkin", "-w", str(root), env=env).stdout
+        assert "no Zipkin this run" in said and "is missing" in said and "aura dev init" in said, said
+        traces = run_aura("dev", "traces", "-w", str(root), env=env)
+        assert traces.returncode != 0 and "runs no Zipkin" in traces.stderr
+    finally:
+        assert run_aura("dev", "down", "-w", str(root), env=env).returncode == 0

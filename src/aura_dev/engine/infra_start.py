@@ -57,9 +57,10 @@ class InfraSet:
 
     def create(self) -> None:
         """A runner and a unit for every enabled kind; nothing starts yet."""
+        traced = any(self.ws.has_sidecar(name) for name in self.ws.services)
         for kind in InfraKind:
             settings = self.settings(kind)
-            if not settings.enabled:
+            if not settings.enabled or (kind is InfraKind.ZIPKIN and not traced):  # only sidecars send spans
                 continue
             request = InfraRequest(
                 kind=kind, ports=self.ports.infra_ports(kind, settings), workspace_key=self.key,
