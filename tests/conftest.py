@@ -125,3 +125,21 @@ def redis_server_bin() -> str:
     require(found is not None, "redis-server is not installed")
     assert found is not None
     return found
+
+
+@pytest.fixture(autouse=True)
+def no_stack_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A safety net: a test that fails between `up` and its own `down` (an `up` that exits 1
+    with part of the stack running, an assertion before its `try`) would leave a supervisor
+    running into the next tests — stacks that share app ids then reach each other through
+    mDNS.  After each test, any stack still running under its temporary folder is stopped."""
+    yield
+    base = getattr(request.node, "funcargs", {}).get("tmp_path")
+    if not isinstance(base, Path):
+        return
+    from aura_dev.engine.runstate import supervisor_running
+
+    for state_dir in [*base.glob(".aura"), *base.glob("*/.aura"), *base.glob("*/*/.aura")]:
+        if supervisor_running(state_dir):
+            subprocess.run([aura_bin(), "dev", "down", "-w", str(state_dir.parent)], capture_output=True,
+                           timeout=120, env=dict(os.environ, NO_COLOR="1"))

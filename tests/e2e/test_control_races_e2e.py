@@ -20,10 +20,17 @@ from support.stack import TINY_APP, all_ports, state, tiny_workspace, wait_for
 
 pytestmark = pytest.mark.e2e
 
-# An app that takes two seconds to stop: a `down` stays in flight long enough to cross it.
+# An app slow to stop: a `down` stays in flight long enough to cross it, however loaded the
+# machine (a CLI can take seconds to start on two busy cores).  It stops once the test
+# drops a `release` file in its folder, or after 4.5 s (aura's grace before SIGKILL is 5 s).
 SLOW_TO_STOP = """\
-import signal, sys, time
-signal.signal(signal.SIGTERM, lambda *_: (time.sleep(2), sys.exit(0)))
+import os, signal, sys, time
+def _stop(*_):
+    deadline = time.monotonic() + 4.5
+    while time.monotonic() < deadline and not os.path.exists("release"):
+        time.sleep(0.05)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, _stop)
 """ + TINY_APP
 
 
@@ -99,6 +106,7 @@ def test_restart_during_down_starts_nothing(tmp_path: Path, runtime: Any, redis_
         assert restart.returncode == 2, restart.stdout + restart.stderr
         assert "tiny is stopping" in restart.stderr
     finally:
+        (root / "a" / "release").write_text("")
         code, text = finished(down)
     assert code == 0, text
     assert processes_of(root) == [] and listeners(all_ports(snap)) == [] and state(root) is None
