@@ -184,6 +184,9 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
         page.goto(f"{base}/logs?service=conversation")
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
+        page.goto(f"{base}/services/conversation")
+        page.click("nav.tabs >> text=Metrics")
+        page.wait_for_function("document.querySelector('#metrics-requests').innerText.includes('requests/s')")
 
 
 def test_without_the_zipkin_jar_the_stack_runs_and_says_why_there_are_no_traces(tmp_path: Path, runtime: Any,

@@ -97,7 +97,8 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             orch.spawn(LiveReload(orch).watch())
         from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
 
-        orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services)).run())
+        orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services),
+                                  on_update=orch.hub.metrics).run())
         for hook in hooks:
             await hook.serving(orch)
 
