@@ -187,6 +187,8 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         page.goto(f"{base}/services/conversation")
         page.click("nav.tabs >> text=Metrics")
         page.wait_for_function("document.querySelector('#metrics-requests').innerText.includes('requests/s')")
+        page.goto(f"{base}/")  # the units page: each service's rates, pushed after every scrape
+        page.wait_for_selector('span.rates[data-service="assistant-gateway"]:has-text("req/s")')
 
 
 def test_without_the_zipkin_jar_the_stack_runs_and_says_why_there_are_no_traces(tmp_path: Path, runtime: Any,
