@@ -45,6 +45,13 @@ def aura_json(*args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def chat(ws: str, gateway: str, text: str) -> None:
+    code, body = http("POST", f"{gateway}/chat", {"user": "tracer", "text": text}, timeout=30)
+    if code != 200:  # what the services said about it
+        said = run_aura("dev", "logs", "-n", "40", "-w", ws).stdout
+        raise AssertionError(f"/chat {text!r} answered {code}: {body}\n{said}")
+
+
 def traced_sample(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """The sample with app ids of its own (sidecars of other stacks on this machine must not
     answer for ours), a failing route, and a service-level Configuration for notifications."""
@@ -91,8 +98,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         logs = run_aura("dev", "logs", "-w", ws).stdout
         assert "quiet.yaml: samplingRate '0' turns tracing off" in logs
 
-        code, body = http("POST", f"{gateway}/chat", {"user": "tracer", "text": "hello traces"}, timeout=30)
-        assert code == 200, body
+        chat(ws, gateway, "hello traces")
 
         def chat_trace() -> dict[str, Any] | None:
             for trace in aura_json("dev", "traces", "-w", ws, "--service", "assistant-gateway"):
@@ -149,8 +155,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         before = aura_json("dev", "status", "-w", ws)
         others = {k: v for k, v in unit_pids(before).items() if k != "zipkin"}
         os.kill(before["units"]["zipkin"]["pid"], signal.SIGKILL)
-        code, body = http("POST", f"{gateway}/chat", {"user": "tracer", "text": "while zipkin is down"}, timeout=30)
-        assert code == 200, body
+        chat(ws, gateway, "while zipkin is down")
 
         def zipkin_back() -> dict[str, Any] | None:
             snap = aura_json("dev", "status", "-w", ws)
@@ -159,8 +164,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         after = wait_for(zipkin_back, timeout=120, interval=1.0, what="zipkin back after kill -9")
         assert {k: v for k, v in unit_pids(after).items() if k != "zipkin"} == others
         assert all(u["restarts"] == 0 for label, u in after["units"].items() if label != "zipkin")
-        code, body = http("POST", f"{gateway}/chat", {"user": "tracer", "text": "after"}, timeout=30)
-        assert code == 200, body
+        chat(ws, gateway, "after")
         wait_for(lambda: any(ids["conversation"] in t["services"] and t["spans"] > 3
                              for t in aura_json("dev", "traces", "-w", ws, "--service", "assistant-gateway")),
                  timeout=60, interval=1.0, what="traces again after Zipkin came back")

@@ -105,7 +105,7 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
     @dev.command()
     def top(
         workspace: WorkspaceOption = None,
-        interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes")] = 2.0,
+        interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between refreshes")] = 2.0,
         as_json: JsonOption = False,
     ) -> None:
         """Live table of every unit: state, restarts, CPU, memory, req/s, errors, p95 (Ctrl-C ends it)."""

@@ -63,7 +63,8 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
         min_duration: Annotated[Optional[str], typer.Option("--min-duration",
                                                             help="Only traces at least this long (50ms, 1s)")] = None,
         errors: Annotated[bool, typer.Option("--errors", help="Only traces with a failed span")] = False,
-        limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent traces Zipkin is asked for")] = 20,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000,
+                                                help="How many recent traces Zipkin is asked for")] = 20,
         as_json: JsonOption = False,
     ) -> None:
         """Recent traces of the running stack (from its Zipkin), or one trace's waterfall."""
