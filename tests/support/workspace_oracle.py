@@ -23,6 +23,7 @@ import yaml
 
 from aura_dev.errors import AuraError, UserError, WorkspaceInvalid
 from aura_dev.workspace.load import Workspace, load_workspace
+from aura_dev.workspace.names import shown
 from aura_dev.workspace.problems import Problem
 from aura_dev.workspace.resolved import json_schema
 
@@ -152,6 +153,8 @@ def _check_reason(problem: Problem, data: Any, root: Path) -> None:
     if found := re.search(r"^depends on '(.*)', which is not a service", message):
         services = data.get("services") if isinstance(data, dict) else None
         assert isinstance(services, dict) and found[1] not in {str(k) for k in services}, text
+    if message.startswith("depends on ") and isinstance(_at(data, path[:-1]), list):  # at the entry it names
+        assert message.startswith(f"depends on {shown(str(_at(data, path)))}, "), text
     if found := re.search(r"^duplicate key '(.*)' \(first defined at line (\d+)\)$", message):
         assert int(found[2]) <= problem.location.line, text
 

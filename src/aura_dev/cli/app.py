@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "aura_dev.cli.traces_command",  # traces
     "aura_dev.cli.top_command",  # top
     "aura_dev.cli.dashboard_command",  # dashboard
+    "aura_dev.cli.tui_command",  # tui
     "aura_dev.cli.import_command",  # import
     "aura_dev.cli.scaffold_commands",  # new
     "aura_dev.cli.kubernetes_commands",  # export, deploy

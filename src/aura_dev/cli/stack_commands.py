@@ -29,7 +29,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         no_reload: Annotated[bool, typer.Option("--no-reload",
                                                 help="Do not restart services when their code changes")] = False,
         backend: Annotated[Optional[str], typer.Option("--backend", help="Infra backend: auto, docker or native")] = None,
-        quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", help="Hide sidecar info lines")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every line of every unit, Dapr's "
+                                              "info lines included, repeats unfolded")] = False,
+        # Hiding sidecar info lines is the default now; the flag stays accepted for scripts.
+        quiet_sidecars: Annotated[bool, typer.Option("--quiet-sidecars", hidden=True)] = False,
+        tui: Annotated[bool, typer.Option("--tui", help="Start in the background and open the interactive "
+                                          "terminal view (quit: leave it running or stop it)")] = False,
         ready_timeout: Annotated[Optional[float], typer.Option("--timeout",
                                                                help="Seconds a unit may take to be ready")] = None,
     ) -> None:
@@ -40,6 +45,12 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
 
         if backend is not None and backend not in ("auto", "docker", "native"):
             raise typer.BadParameter("use auto, docker or native", param_hint="--backend")
+        if verbose and quiet_sidecars:
+            raise typer.BadParameter("--verbose prints sidecar info lines, --quiet-sidecars hides them: use one",
+                                     param_hint="--verbose")
+        if tui and (detach or verbose):
+            raise typer.BadParameter("--tui runs the stack in the background and shows it in its own view: "
+                                     "leave out " + ("--detach" if detach else "--verbose"), param_hint="--tui")
         if ready_timeout is not None and not ready_timeout > 0:  # also NaN
             raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
                                      "above 0", param_hint="--timeout")
@@ -47,9 +58,11 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
                             ready_timeout=ready_timeout)
+        if tui:
+            raise typer.Exit(stack_view.run_tui(ws, options))
         if detach:
             raise typer.Exit(stack_view.run_detached(ws, options))
-        raise typer.Exit(stack_view.run_foreground(ws, options, quiet_sidecars=quiet_sidecars))
+        raise typer.Exit(stack_view.run_foreground(ws, options, verbose=verbose))
 
     @dev.command()
     def down(

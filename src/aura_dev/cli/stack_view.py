@@ -14,7 +14,9 @@ from aura_dev.engine import session
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
 from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.errors import AlreadyRunning
 from aura_dev.logs.console_sink import ConsoleSink
+from aura_dev.logs.digest import RuntimeDigest
 from aura_dev.logs.record import AURA_UNIT, Level
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.workspace.load import Workspace
@@ -42,16 +44,17 @@ def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
     return prepared
 
 
-def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = False) -> int:
+def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False) -> int:
     parent = os.getppid()  # as early as possible: the stack stops when this process is gone
     prepared = _prepared(ws, options)
     is_tty = sys.stdout.isatty()
     colour = is_tty and not ui.colour_disabled()
+    digest = RuntimeDigest()  # what Dapr's unprinted lines said, for the live table and the summary
     view: StartupView | None = None
     if is_tty:  # the live table; rich is imported only here and once the stack is up
         from aura_dev.cli.progress import StartupView
 
-        view = StartupView(ui.out, live=True)
+        view = StartupView(ui.out, live=True, digest=digest)
     running: list[tuple[Orchestrator, asyncio.AbstractEventLoop]] = []
 
     def lose_console() -> None:
@@ -76,7 +79,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
     sys.stdout.flush()
     console = ConsoleSink(sys.stdout.fileno(), on_gone=console_gone, skipped_line=skipped)
     renderer = ConsoleRenderer(view.write if view is not None else console.write, colour=colour,
-                               labels=session.unit_labels(ws, options.selected), quiet_sidecars=quiet_sidecars)
+                               labels=session.unit_labels(ws, options.selected), verbose=verbose, digest=digest)
     store = session.log_store(ws)
     hub = EventHub(store, renderer)
     if view is not None:
@@ -93,18 +96,28 @@ def run_foreground(ws: Workspace, options: UpOptions, *, quiet_sidecars: bool = 
         console.drain(timeout=1.0)  # the summary comes after the lines before it
         try:
             snap = orch.snapshot()
-            summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap))
+            summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap), digest=digest)
             sys.stdout.flush()
         except BrokenPipeError:
             lose_console()
 
+    def attached(orch: Orchestrator, loop: asyncio.AbstractEventLoop) -> None:
+        running.append((orch, loop))
+
+        async def quiet_while_stopping() -> None:
+            await orch.shutdown_requested.wait()
+            renderer.stack_stopping()
+
+        orch.spawn(quiet_while_stopping())
+
     try:
-        return session.supervise(ws, options, prepared, hub, on_started=started,
-                                 on_orchestrator=lambda orch, loop: running.append((orch, loop)), hooks=_hooks(),
-                                 parent=parent)
+        return session.supervise(ws, options, prepared, hub, on_started=started, on_orchestrator=attached,
+                                 hooks=_hooks(), parent=parent)
     finally:
         if view is not None:
             view.close()
+        renderer.write = console.write
+        renderer.finish()  # counts still open, and what Dapr wrote while stopping
         console.close()  # writes what is queued: the last lines, "stopped"
         store.close()
 
@@ -134,6 +147,22 @@ def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0) -> i
     summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     return 0 if all(s.ready for s in state.services.values()) else 1
+
+
+def run_tui(ws: Workspace, options: UpOptions) -> int:
+    """Start a background supervisor and open the terminal view on it at once: the view shows
+    the units coming up; quitting it leaves the stack running or stops it."""
+    from aura_dev.cli.tui_command import open_view, require_terminal
+
+    require_terminal()  # before anything starts
+    try:
+        prepared = _prepared(ws, options)
+    except AlreadyRunning as exc:
+        raise AlreadyRunning(exc.message, hint="`aura dev tui` opens the view on it; `aura dev down` stops it") from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = session.start_detached(ws, options, prepared, hooks=_hooks())
+    return open_view(ws, child=child)
 
 
 def dashboard_link(ws: Workspace | WorkspaceRef, state: StackSnapshot | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import reprlib
 import types
 import typing
@@ -97,6 +98,7 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
         problems.extend(_validation_problems(exc, doc))
 
     valid_services: dict[str, Service] = {}
+    kept: _KeptEntries = {}
     if spec is not None:
         valid_services = dict(spec.services)
     else:
@@ -104,12 +106,13 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
         raw_services = doc.data.get("services")
         if isinstance(raw_services, dict):
             for name, raw in raw_services.items():
-                salvaged = _salvage_service(raw)
+                salvaged = _salvage_service(raw, kept, ("services", str(name)))
                 if salvaged is not None:
                     valid_services[str(name)] = salvaged
     raw_services = doc.data.get("services")
     raw_names = {str(name) for name in raw_services} if isinstance(raw_services, dict) else set()
-    problems.extend(semantic_problems(file, doc, spec, valid_services, raw_names, check_files=check_files))
+    problems.extend(_at_source(problem, doc, kept) for problem in semantic_problems(
+        file, doc, spec, valid_services, raw_names, check_files=check_files))
     if problems:
         problems.sort(key=lambda p: (p.location.line, p.location.column))
         count = len(problems)
@@ -118,9 +121,14 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
     return Workspace(file=file, spec=spec, source=doc)
 
 
-def _salvage_service(raw: Any) -> Service | None:
-    """The service with its invalid keys dropped, so that the checks spanning services
-    (dependencies, ports, files) still see it; None when even that fails."""
+# For each list a salvaged service lost entries from: the source indices of the entries kept.
+_KeptEntries = dict[KeyPath, list[int]]
+
+
+def _salvage_service(raw: Any, kept: _KeptEntries, base: KeyPath) -> Service | None:
+    """The service with its invalid keys and list entries dropped, so that the checks spanning
+    services (dependencies, ports, files) still see it; None when even that fails.  Dropping a
+    list entry moves the later ones up: `kept` records where each came from in the file."""
     if not isinstance(raw, dict):
         return None
     candidate: Any = copy.deepcopy(raw)
@@ -128,34 +136,48 @@ def _salvage_service(raw: Any) -> Service | None:
         try:
             return Service.model_validate(candidate)
         except ValidationError as exc:
-            removed = False
+            paths = set()
             for error in exc.errors(include_url=False):
                 path = _source_path(error["loc"], candidate)
                 if error["type"] == "missing" or not path:
                     return None
-                removed |= _delete_path(candidate, path)
+                paths.add(path)
+            removed = False
+            # Last entries first, so that a deletion never shifts an entry still to delete.
+            for path in sorted(paths, key=lambda path: path[-1] if isinstance(path[-1], int) else -1, reverse=True):
+                parent, last = _parent(candidate, path), path[-1]
+                if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+                    del kept.setdefault(base + path[:-1], list(range(len(parent))))[last]
+                elif not (isinstance(parent, dict) and last in parent):
+                    continue
+                del parent[last]
+                removed = True
             if not removed:
                 return None
     return None
 
 
-def _delete_path(data: Any, path: KeyPath) -> bool:
-    node = data
+def _parent(data: Any, path: KeyPath) -> Any:
+    """What holds the value at `path` in `data`, or None."""
     for part in path[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
         else:
-            return False
-    last = path[-1]
-    if isinstance(node, dict) and last in node:
-        del node[last]
-        return True
-    if isinstance(node, list) and isinstance(last, int) and last < len(node):
-        del node[last]
-        return True
-    return False
+            return None
+    return data
+
+
+def _at_source(problem: Problem, doc: SourceDocument, kept: _KeptEntries) -> Problem:
+    """`problem` at the file's own index of a list entry a salvaged service moved up."""
+    path = problem.path
+    for end in range(len(path)):
+        entries, index = kept.get(path[:end]), path[end]
+        if entries is not None and isinstance(index, int) and 0 <= index < len(entries):
+            source = path[:end] + (entries[index],) + path[end + 1:]
+            return dataclasses.replace(problem, path=source, location=doc.locate(source))
+    return problem
 
 
 def _validation_problems(exc: ValidationError, doc: SourceDocument) -> list[Problem]:
