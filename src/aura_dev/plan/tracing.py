@@ -30,7 +30,8 @@ def zipkin_java_argv(java: str, jar: Path, port: int, nice: str | None) -> list[
         "-Xshare:auto", "-Djava.net.preferIPv4Stack=true", "-jar", str(jar),
         f"--armeria.ports[0].port={port}", f"--armeria.ports[0].ip={LOOPBACK}", "--armeria.ports[0].protocols=http",
         "--zipkin.storage.type=mem", "--spring.main.banner-mode=off",  # no 20-line logo in the console
-        "--logging.level.root=WARN", "--logging.level.zipkin2=INFO",
+        # Only Zipkin's own news: Micrometer warns about its metric filters at every start.
+        "--logging.level.root=WARN", "--logging.level.zipkin2=INFO", "--logging.level.io.micrometer=ERROR",
     ]
 
 
