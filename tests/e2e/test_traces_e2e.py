@@ -186,7 +186,7 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         conversation.filter(has_text="calllocal").first.click()
         page.wait_for_function("document.querySelector('#span-logs').innerText.includes('message from tracer')")
         page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
-        page.goto(f"{base}/logs?service=conversation")
+        page.goto(f"{base}/logs?grep={trace_id}")  # the line that carries it, among thousands
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
         page.goto(f"{base}/services/conversation")
         page.click("nav.tabs >> text=Metrics")
