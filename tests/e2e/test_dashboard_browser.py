@@ -153,7 +153,7 @@ def test_every_unit_is_listed_live_and_a_killed_app_comes_back_without_a_reload(
         labels = page.eval_on_selector_all("tr.unit", "rows => rows.map(r => [r.dataset.label, r.dataset.state])")
         # Zipkin starts once the stack is up, and nothing waits for it.
         assert {k: v for k, v in labels if k != "zipkin"} == {label: "ready" for label in snap["units"] if label != "zipkin"}
-        assert len(labels) == 12  # 4 apps, 4 sidecars, redis, placement, scheduler, zipkin
+        assert len(labels) == 11  # 4 apps, 4 sidecars, redis, placement, scheduler (tests: no Zipkin)
         page.evaluate("window.__sameDocument = 42")
         old = stack.pid("conversation")
         assert psutil.Process(old).cwd() == str(stack.root / "services" / "conversation")

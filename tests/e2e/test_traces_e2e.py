@@ -22,6 +22,8 @@ from support.stack import SAMPLE, copy_workspace, edit_workspace, http, unit_pid
 
 pytestmark = pytest.mark.e2e
 
+ZIPKIN_ON = {"AURA_ZIPKIN": "on"}  # conftest turns it off for every other test
+
 # Appended to the test's copy of conversation: a handler that fails, for the error counts.
 FAILING_ROUTE = '''
 
@@ -40,7 +42,7 @@ QUIET_CONFIG = {
 
 
 def aura_json(*args: str) -> Any:
-    done = run_aura(*args, "--json")
+    done = run_aura(*args, "--json", env=ZIPKIN_ON)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -48,7 +50,7 @@ def aura_json(*args: str) -> Any:
 def chat(ws: str, gateway: str, text: str) -> None:
     code, body = http("POST", f"{gateway}/chat", {"user": "tracer", "text": text}, timeout=30)
     if code != 200:  # what the services said about it
-        said = run_aura("dev", "logs", "-n", "40", "-w", ws).stdout
+        said = run_aura("dev", "logs", "-n", "40", "-w", ws, env=ZIPKIN_ON).stdout
         raise AssertionError(f"/chat {text!r} answered {code}: {body}\n{said}")
 
 
@@ -82,7 +84,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
     require(chromium_path() is not None and playwright_installed(), "chromium and Playwright (browser tests)")
     root, ids = traced_sample(tmp_path)
     ws = str(root)
-    up = run_aura("dev", "up", "--detach", "-w", ws, timeout=180)
+    up = run_aura("dev", "up", "--detach", "-w", ws, timeout=180, env=ZIPKIN_ON)
     assert up.returncode == 0, up.stderr
     try:
         status = aura_json("dev", "status", "-w", ws)
@@ -95,7 +97,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         # Zipkin never gates the stack; traces need it up, so wait for it here.
         wait_for(lambda: aura_json("dev", "status", "-w", ws)["units"]["zipkin"]["state"] == "ready",
                  timeout=120, interval=0.5, what="zipkin ready")
-        logs = run_aura("dev", "logs", "-w", ws).stdout
+        logs = run_aura("dev", "logs", "-w", ws, env=ZIPKIN_ON).stdout
         assert "quiet.yaml: samplingRate '0' turns tracing off" in logs
 
         chat(ws, gateway, "hello traces")
@@ -117,7 +119,7 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         assert rendered["spec"]["tracing"]["samplingRate"] == "0"
         assert rendered["spec"]["metric"] == {"enabled": True}
 
-        lines = run_aura("dev", "logs", "--trace", summary["traceId"], "--json", "-w", ws)
+        lines = run_aura("dev", "logs", "--trace", summary["traceId"], "--json", "-w", ws, env=ZIPKIN_ON)
         assert lines.returncode == 0, lines.stderr
         records = [json.loads(line) for line in lines.stdout.splitlines()]
         assert any(r["service"] == "conversation" and "message from tracer" in r["text"] for r in records), records
@@ -169,13 +171,13 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
                              for t in aura_json("dev", "traces", "-w", ws, "--service", "assistant-gateway")),
                  timeout=60, interval=1.0, what="traces again after Zipkin came back")
     finally:
-        assert run_aura("dev", "down", "-w", ws).returncode == 0
+        assert run_aura("dev", "down", "-w", ws, env=ZIPKIN_ON).returncode == 0
 
 
 def check_dashboard(ws: str, trace_id: str) -> None:
     """The traces page draws the /chat trace, shows a span's log lines beside it, and marks
     the failed calls in red; a log line carrying the trace id links to it."""
-    login = run_aura("dev", "dashboard", "--no-open", "-w", ws).stdout.strip()
+    login = run_aura("dev", "dashboard", "--no-open", "-w", ws, env=ZIPKIN_ON).stdout.strip()
     base = login.split("?")[0].rstrip("/")
     with chromium() as context:
         page = context.new_page()
@@ -203,7 +205,7 @@ def test_without_the_zipkin_jar_the_stack_runs_and_says_why_there_are_no_traces(
     data.mkdir()
     (data / "runtime").symlink_to(runtime.bin_dir.parent, target_is_directory=True)
     root = tiny_workspace(tmp_path / "ws", {f"nojar{secrets.token_hex(3)}": []})
-    env = {"AURA_DATA_DIR": str(data)}
+    env = {"AURA_DATA_DIR": str(data), **ZIPKIN_ON}
     up = run_aura("dev", "up", "--detach", "-w", str(root), env=env, timeout=180)
     assert up.returncode == 0, up.stderr
     try:

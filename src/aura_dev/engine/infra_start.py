@@ -6,6 +6,7 @@ auto port is taken before the bind."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
@@ -57,7 +58,8 @@ class InfraSet:
 
     def create(self) -> None:
         """A runner and a unit for every enabled kind; nothing starts yet."""
-        traced = any(self.ws.has_sidecar(name) for name in self.ws.services)
+        # AURA_ZIPKIN=off: no Zipkin for any workspace (a CI run or a test suite that reads no traces).
+        traced = any(self.ws.has_sidecar(n) for n in self.ws.services) and os.environ.get("AURA_ZIPKIN") != "off"
         for kind in InfraKind:
             settings = self.settings(kind)
             if not settings.enabled or (kind is InfraKind.ZIPKIN and not traced):  # only sidecars send spans
