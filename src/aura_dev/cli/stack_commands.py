@@ -55,6 +55,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
             raise typer.BadParameter(f"{ready_timeout:g} is not a time a unit could be ready in; give seconds "
                                      "above 0", param_hint="--timeout")
         ws = load(workspace)
+        ws.selection(list(services or []))  # an unknown service is refused before the write probe below
         require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         options = UpOptions(selected=list(services or []), backend=backend, reload=not no_reload,
                             ready_timeout=ready_timeout)

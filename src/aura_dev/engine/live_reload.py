@@ -4,6 +4,7 @@ does is asked of the orchestrator through its public methods."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aura_dev.watch.watcher import watch
 from aura_dev.workspace.load import load_workspace
 
 DEFAULT_DEBOUNCE = 0.02
+SUPERSEDED_POLL = 0.05  # how often a reload that waits for readiness looks for a newer save
 
 
 class LiveReload:
@@ -77,7 +79,15 @@ class LiveReload:
         present = [f for f in files if f.exists()] or files  # an editor's temp files are gone by now
         names = sorted({_relative(f, run.plan.service_dir) for f in present})
         shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
-        if await self.orch.reload_app(name, f"{shown} changed: restarting the app (sidecar stays up)"):
+        reload = asyncio.ensure_future(self.orch.reload_app(name, f"{shown} changed: restarting the app "
+                                                            "(sidecar stays up)"))
+        while not reload.done():
+            await asyncio.wait([reload], timeout=SUPERSEDED_POLL)
+            if name in self.coalescer.pending and not reload.done():
+                # A newer save: it restarts the app at once (this start may have read a file
+                # half-written and never get ready; waiting for it would hold the newer save).
+                return
+        if reload.result():
             self.orch.hub.notice(run.app.ref, f"reloaded in {time.monotonic() - detected:.2f} s ({shown})")
 
     async def _reload_workspace(self) -> None:

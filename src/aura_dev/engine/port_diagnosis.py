@@ -19,7 +19,7 @@ from aura_dev.engine.runner import UnitRunner
 from aura_dev.logs.record import Level
 from aura_dev.net import LOOPBACK
 from aura_dev.plan.model import ServicePlan
-from aura_dev.units.listeners import Listener, listening
+from aura_dev.units.listeners import Listener, busy, listening
 from aura_dev.units.probes import http_status, tcp_open
 
 DIAGNOSE_AFTER = 3.0  # seconds after the start: most apps listen within one
@@ -79,4 +79,9 @@ class PortDiagnosis:
         pid = runner.unit.identity().pid if runner.unit is not None else None
         if pid is None or not runner.unit or not runner.unit.running:
             return None
-        return explain(plan.name, port, await asyncio.to_thread(listening, pid))
+        listeners = await asyncio.to_thread(listening, pid)
+        if not listeners and await asyncio.to_thread(busy, pid):
+            # Still working (on a loaded machine an app can take seconds to import its
+            # dependencies): "listens on no port" would be a false alarm.  Look again later.
+            return None
+        return explain(plan.name, port, listeners)

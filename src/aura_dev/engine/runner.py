@@ -162,8 +162,9 @@ class UnitRunner:
                 pass
 
     async def _probe(self) -> bool:
-        # While a replaced process still shuts down it may answer on the port: not us.
-        if self._retiring is not None and not self._retiring.done():
+        # While a replaced process still shuts down it may answer on the port: not us (unless
+        # the new one says it took the port, which the old one must have let go: a standby's).
+        if self._retiring is not None and not self._retiring.done() and not getattr(self.unit, "listening", False):
             return False
         return await self.probe()
 

@@ -19,6 +19,7 @@ from aura_dev.logs.record import Source, UnitRef
 from aura_dev.net import LOOPBACK
 from aura_dev.plan.model import ProcessSpec, ServicePlan
 from aura_dev.units.probes import http_request, http_status, tcp_open
+from aura_dev.units.base import Unit
 from aura_dev.units.process import ProcessUnit
 
 NOTHING_TO_PROBE_GRACE = 0.5  # seconds an unprobeable app must stay up to count as started
@@ -67,6 +68,7 @@ class ServiceUnits:
         self.ready_timeout = ready_timeout
         self.on_port_conflict = on_port_conflict
         self.on_app_ready = on_app_ready
+        self.app_unit: Callable[[ServiceRun], Unit] | None = None  # how an app starts, if not plainly (warm_reload)
 
     def make(self, plan: ServicePlan) -> ServiceRun:
         name = plan.name
@@ -76,7 +78,7 @@ class ServiceUnits:
         cell: list[ServiceRun] = []
         app = UnitRunner(
             UnitRef(name, Source.APP),
-            make_unit=lambda: self._process(UnitRef(name, Source.APP), cell[0].plan.app),
+            make_unit=lambda: self._app(cell[0]),
             probe=lambda: self._app_probe(cell[0]),
             policy=RestartPolicy(plan.restart), hub=self.hub, ready_timeout=timeout, stop_grace=self.stop_grace,
             on_ready=lambda _runner: self.on_app_ready(cell[0]),
@@ -102,6 +104,11 @@ class ServiceUnits:
         if run.diagnosis is not None:
             await run.diagnosis.check(run.plan, run.app)
         return False
+
+    def _app(self, run: ServiceRun) -> Unit:
+        if self.app_unit is not None:
+            return self.app_unit(run)
+        return self._process(UnitRef(run.name, Source.APP), run.plan.app)
 
     def _process(self, ref: UnitRef, spec: ProcessSpec) -> ProcessUnit:
         return ProcessUnit(ref, spec.argv, env=spec.env, cwd=spec.cwd, sink=self.hub.chunk)

@@ -107,6 +107,10 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
 
     async def main() -> int:
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
+        if options.reload:
+            from aura_dev.engine import warm_reload
+
+            warm_reload.install(orch)
         for hook in hooks:
             hook.prepare(orch)
         if on_orchestrator is not None:

@@ -114,8 +114,10 @@ class ProcessUnit:
         env: Mapping[str, str],
         cwd: Path,
         sink: OutputSink,
+        stdin_pipe: bool = False,
     ) -> None:
         self.unit = unit
+        self.stdin_pipe = stdin_pipe  # a pipe aura writes to (`send`); /dev/null otherwise
         self.argv = list(argv)
         self.env = dict(env)
         self.cwd = cwd
@@ -146,7 +148,7 @@ class ProcessUnit:
         transport, protocol = await loop.subprocess_exec(
             lambda: _OutputProtocol(self.unit, self.sink, loop),
             *dies_with_parent(self.argv, self.env, self.cwd),
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if self.stdin_pipe else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=str(self.cwd),
@@ -161,6 +163,14 @@ class ProcessUnit:
             create_time = time.time()
         self.process = ProcessIdentity(pid=pid, create_time=create_time, pgid=pid)
         _enlarge_pipes(transport)
+
+    def send(self, data: bytes) -> bool:
+        """Write to the process's stdin pipe; False if it has none or it is closed."""
+        pipe = self._transport.get_pipe_transport(0) if self._transport is not None else None
+        if pipe is None or pipe.is_closing() or not self.running:
+            return False
+        pipe.write(data)  # type: ignore[attr-defined]
+        return True
 
     async def wait(self) -> int:
         """Wait for the process to exit; then end what is left of its group and drain output."""

@@ -200,6 +200,8 @@ class ReloadSettings(Model):
     watch: StrList = Field(default_factory=list, description="Globs (relative to the service) that trigger a reload")
     ignore: StrList = Field(default_factory=list, description="Globs that never trigger a reload")
     debounce: Duration = Field(0.02, description="Changes within this window give one reload")
+    warm: bool = Field(True, description="Python apps: reload from a standby interpreter that has already "
+                       "imported the third-party modules (false: every reload is a cold start)")
 
 
 def _parse_restart(value: Any) -> Any:
