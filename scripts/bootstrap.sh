@@ -69,7 +69,10 @@ main_job() {
     echo "npm ci: $(dirname "$pkg")"
   done
 
-  step "Dapr runtime (aura dev init)"
+  step "Java for Zipkin (traces; the stack runs without it)"
+  apt_install java=openjdk-17-jre-headless
+
+  step "Dapr runtime and the Zipkin server (aura dev init)"
   .venv/bin/aura dev init
 }
 

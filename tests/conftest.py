@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Stacks under test run without Zipkin (a JVM starting after each `up`, its pid appearing
+# late): tests/e2e/test_traces_e2e.py turns it on for the stacks that read traces.
+os.environ.setdefault("AURA_ZIPKIN", "off")
 
 
 def require(condition: bool, reason: str) -> None:

@@ -46,6 +46,10 @@ COMMANDS: list[tuple[tuple[str, ...], int]] = [
     (("dev", "restart", "conversation"), 2),  # nothing runs
     (("dev", "import", "dapr.yaml"), 2),  # aura.yaml exists: refused without --force
     (("dev", "logs", "no-such-service"), 2),
+    (("dev", "traces"), 2),  # nothing runs: no Zipkin to ask
+    (("dev", "traces", "--json", "--errors"), 2),
+    (("dev", "top", "--json"), 2),
+    (("dev", "logs", "--trace", "ab" * 16), 2),
 ]
 
 

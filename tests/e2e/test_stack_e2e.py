@@ -64,7 +64,8 @@ def run_sample_scenario(root: Path, backend: str, docker_client: Any = None) -> 
         snap = status(root)
         assert snap["running"] and snap["backend"] == backend
         assert all(s["ready"] for s in snap["services"].values()), snap["services"]
-        assert {u["state"] for u in snap["units"].values()} == {"ready"}
+        # Zipkin starts once the stack is up, and nothing waits for it.
+        assert {u["state"] for label, u in snap["units"].items() if label != "zipkin"} == {"ready"}
         gateway = snap["services"]["assistant-gateway"]["url"]
 
         # Invocation (gateway -> conversation), state, pub/sub and the actor, through the sidecars.

@@ -101,14 +101,15 @@ def test_the_broadcaster_is_on_the_hub_only_while_a_page_is_open_and_coalesces_u
         hub.state(StateChange(APP, UnitState.READY, "0.40 s"))
         hub.notice(APP, "ready in 0.40 s")
         hub.chunk(chunk(APP, "hello"))
+        hub.metrics({"services": {"orders": {"rps": 2.5}}})  # a scrape of the sidecars' metrics
         await asyncio.sleep(0.1)
         names = [name for name, _data in page.take()]
-        assert names == ["state", "state", "notice", "units"]  # a units page gets no lines
+        assert names == ["state", "state", "notice", "metrics", "units"]  # a units page gets no lines
         assert len(snapshots) == 1  # two changes, one snapshot
         assert texts(logs.take()) == ["ready in 0.40 s", "hello"]
         board.close(page)
         board.close(logs)
-        assert hub.views == [] and hub.state_listeners == []
+        assert hub.views == [] and hub.state_listeners == [] and hub.metrics_listeners == []
 
     asyncio.run(scenario())
 

@@ -1,6 +1,9 @@
 """conversation: keeps each user's messages in the Dapr state store and publishes an
 event per message on the `messages` topic.  A cron input binding (`housekeeping`) runs its
-periodic job, which records each run in the state store."""
+periodic job, which records each run in the state store.
+
+Tracing: the `traceparent` its sidecar hands in goes out again on every state and pub/sub
+call, so they join the caller's trace instead of starting their own."""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ import json
 import os
 import time
 
+import logging
+
 from dapr.clients import DaprClient
-from fastapi import FastAPI
+from dapr.clients.grpc.interceptors import DaprClientInterceptor
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 STORE = os.environ.get("STATE_STORE", "statestore")
@@ -18,6 +24,15 @@ TOPIC = "messages"
 BUILD = "1"  # bumped by benchmarks/bench_reload.py to see the new code answer
 
 app = FastAPI(title="conversation")
+log = logging.getLogger("uvicorn.error")
+
+
+def traced_client(request: Request) -> DaprClient:
+    """A Dapr client whose calls carry the incoming request's trace context."""
+    traceparent = request.headers.get("traceparent")
+    if not traceparent:
+        return DaprClient()
+    return DaprClient(interceptors=[DaprClientInterceptor([("traceparent", traceparent)])])
 
 
 class Message(BaseModel):
@@ -36,9 +51,11 @@ def version() -> dict[str, str]:
 
 
 @app.post("/messages")
-def add_message(message: Message) -> dict[str, object]:
+def add_message(message: Message, request: Request) -> dict[str, object]:
     key = f"conversation-{message.user}"
-    with DaprClient() as dapr:
+    parts = (request.headers.get("traceparent") or "").split("-")
+    log.info("message from %s trace_id=%s", message.user, parts[1] if len(parts) == 4 else "-")
+    with traced_client(request) as dapr:
         current = dapr.get_state(STORE, key).data
         history = json.loads(current) if current else []
         history.append(message.text)
@@ -56,9 +73,9 @@ def history(user: str) -> dict[str, object]:
 
 
 @app.post("/housekeeping")
-def housekeeping() -> dict[str, object]:
+def housekeeping(request: Request) -> dict[str, object]:
     """Called by the `housekeeping` cron binding; counts its runs in the state store."""
-    with DaprClient() as dapr:
+    with traced_client(request) as dapr:
         current = dapr.get_state(STORE, "housekeeping").data
         runs = json.loads(current)["runs"] + 1 if current else 1
         dapr.save_state(STORE, "housekeeping", json.dumps({"runs": runs, "last": time.time()}))

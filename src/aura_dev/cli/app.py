@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "aura_dev.cli.workspace_commands",  # config, schema
     "aura_dev.cli.stack_commands",  # up, down, status, restart, stop, start
     "aura_dev.cli.logs_command",  # logs
+    "aura_dev.cli.traces_command",  # traces
+    "aura_dev.cli.top_command",  # top
     "aura_dev.cli.dashboard_command",  # dashboard
     "aura_dev.cli.tui_command",  # tui
     "aura_dev.cli.import_command",  # import

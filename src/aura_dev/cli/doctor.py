@@ -37,7 +37,7 @@ DEFAULT_PORTS = {6379: "Redis", 50005: "placement", 50006: "scheduler", 3500: "d
 
 
 def run_checks(runtime_version: str = DEFAULT_RUNTIME_VERSION) -> list[Check]:
-    checks = [_runtime_check(runtime_version), _docker_check(), _redis_check(), _go_check()]
+    checks = [_runtime_check(runtime_version), _docker_check(), _redis_check(), _go_check(), *_zipkin_checks()]
     checks.extend(_port_check(port, what) for port, what in DEFAULT_PORTS.items())
     return checks
 
@@ -88,6 +88,22 @@ def _go_check() -> Check:
         return Check("go", Status.WARN, f"{go} is {shown}; building Dapr needs >= {'.'.join(map(str, MIN_GO))}",
                      "upgrade Go", required=False)
     return Check("go", Status.OK, f"{go} ({shown})")
+
+
+def _zipkin_checks() -> list[Check]:
+    """Java and the Zipkin jar: traces need both, the stack neither (so: warnings)."""
+    from aura_dev.runtime.zipkin import MIN_JAVA, find_java, installed_jar, jar_path
+
+    java = find_java()
+    problem = java.problem()
+    checks = [Check("java", Status.WARN, f"{problem} (needed by Zipkin, i.e. traces)",
+                    f"install Java {MIN_JAVA}+ (Debian: apt-get install openjdk-17-jre-headless)", required=False)
+              if problem else Check("java", Status.OK, f"{java.path} (Java {java.major})")]
+    jar = installed_jar()
+    checks.append(Check("zipkin", Status.OK, str(jar)) if jar else
+                  Check("zipkin", Status.WARN, f"{jar_path()} is missing (no traces until it is there)",
+                        "aura dev init", required=False))
+    return checks
 
 
 def _port_check(port: int, what: str) -> Check:

@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], bool]] = {
               Option(("--since",), "since", str), Option(("--source",), "source", str, multiple=True),
               Option(("--level",), "level", str), Option(("--grep", "-g"), "grep", str),
               Option(("--ignore-case", "-i"), "ignore_case"), AS_JSON, Option(("--raw",), "raw"),
-              Option(("--no-color",), "no_color")), True),
+              Option(("--no-color",), "no_color"), Option(("--trace",), "trace", str)), True),
     "up": ((WORKSPACE, Option(("--detach", "-d"), "detach"), Option(("--no-reload",), "no_reload"),
             Option(("--backend",), "backend", str), Option(("--verbose", "-v"), "verbose"),
             Option(("--quiet-sidecars",), "quiet_sidecars"), Option(("--tui",), "tui"),
@@ -159,7 +159,7 @@ def _logs(values: dict[str, Any], arguments: list[str]) -> int:
     return run(locate(values["workspace"]), services=arguments, follow=values["follow"], tail=values["tail"],
                since=values["since"], sources=values["source"], level=values["level"], grep=values["grep"],
                ignore_case=values["ignore_case"], as_json=values["as_json"], raw=values["raw"],
-               no_color=values["no_color"] or ui.colour_disabled())
+               no_color=values["no_color"] or ui.colour_disabled(), trace=values["trace"])
 
 
 def _up(values: dict[str, Any], arguments: list[str]) -> int:

@@ -31,11 +31,13 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
         as_json: JsonOption = False,
         raw: Annotated[bool, typer.Option("--raw", help="Sidecar and infra lines as written, not shortened")] = False,
         no_color: Annotated[bool, typer.Option("--no-color", help="No colours")] = False,
+        trace: Annotated[Optional[str], typer.Option("--trace", help="Only the lines of this trace: each service's "
+                                                     "lines inside its spans, and lines carrying its id")] = None,
     ) -> None:
         """Read, filter and follow the logs of every unit (works while running and after)."""
         from aura_dev.cli.logs_view import run
 
         code = run(locate(workspace), services=list(services or []), follow=follow, tail=tail, since=since,
                    sources=list(source or []), level=level, grep=grep, ignore_case=ignore_case,
-                   as_json=as_json, raw=raw, no_color=no_color or ui.colour_disabled())
+                   as_json=as_json, raw=raw, no_color=no_color or ui.colour_disabled(), trace=trace)
         raise typer.Exit(code)

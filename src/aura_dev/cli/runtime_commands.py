@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from aura_dev.cli import console as ui
 from aura_dev.cli.options import JsonOption
+
+
+def _fetch_zipkin() -> Path | str:
+    """The Zipkin jar, fetched if missing; or why not (a warning: the stack runs without it)."""
+    from aura_dev.errors import AuraError
+    from aura_dev.runtime.zipkin import fetch_jar, installed_jar
+
+    if installed_jar() is None:
+        ui.err.print("fetching the Zipkin server (135 MB, once) from Maven Central …")
+    try:
+        return fetch_jar()
+    except AuraError as exc:
+        return f"{exc.message}" + (f" ({exc.hint})" if exc.hint else "")
 
 
 def register(dev: typer.Typer, load: Callable[..., object]) -> None:
@@ -32,6 +46,7 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
         version = runtime_version or DEFAULT_RUNTIME_VERSION
         report = install_runtime(version, from_source=from_source, force=force, console=ui.err)
         install = report.install
+        zipkin = _fetch_zipkin()
         versions = {name: (binary_version(install.binary(name)) if name == "daprd" else "n/a")
                     for name in ("daprd", "placement", "scheduler")}
         if as_json:
@@ -39,6 +54,8 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
                 "version": install.version, "binDir": str(install.bin_dir), "source": install.source,
                 "alreadyInstalled": report.already_installed, "seconds": round(report.seconds, 1),
                 "binaries": {name: str(install.binary(name)) for name in versions}, "attempts": report.attempts,
+                "zipkin": {"jar": str(zipkin) if isinstance(zipkin, Path) else None,
+                           "error": zipkin if isinstance(zipkin, str) else None},
             }, indent=2))
             return
         state = "already installed" if report.already_installed else f"installed in {report.seconds:.0f} s"
@@ -47,6 +64,10 @@ def register(dev: typer.Typer, load: Callable[..., object]) -> None:
             size = install.binary(name).stat().st_size / 1e6
             extra = f" version {versions[name]}" if name == "daprd" else ""
             ui.out.print(f"  {name:<10} {install.binary(name)}  [dim]{size:.0f} MB{extra}[/]")
+        if isinstance(zipkin, Path):
+            ui.out.print(f"  {'zipkin':<10} {zipkin}  [dim]{zipkin.stat().st_size / 1e6:.0f} MB[/]")
+        else:
+            ui.out.print(f"[yellow]![/] no Zipkin server (traces stay off): {zipkin}")
 
     @dev.command()
     def doctor(

@@ -27,6 +27,7 @@ from aura_dev.dashboard.guard import Access, Guard
 from aura_dev.dashboard.lines import BrowserLine, stored_line, unit_wanted
 from aura_dev.dashboard.pages import PAGES, SERVICE_PANELS, Page
 from aura_dev.dashboard.stream import Broadcaster, Client, Subscription, unit_json
+from aura_dev.dashboard.traces_api import trace_routes
 from aura_dev.engine.control import BadRequest, ControlReply, ControlRequest
 from aura_dev.engine.orchestrator import Orchestrator
 from aura_dev.engine.service_view import service_details
@@ -173,6 +174,7 @@ def build_app(dash: Dashboard) -> Any:
         Route("/api/logs", logs),
         Route("/api/actions", actions, methods=["POST"]),
         Route("/api/services/{name}/dapr", dapr),
+        *trace_routes(orch),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     return Guard(Starlette(routes=routes), dash.access)

@@ -32,10 +32,12 @@ class Panel:
 PAGES: list[Page] = [
     Page("/", "units", "Units", "units.html", "units.js"),
     Page("/logs", "logs", "Logs", "logs.html", "logs.js"),
+    Page("/traces", "traces", "Traces", "traces.html", "traces.js"),
     Page("/services/{name}", "service", "Service", "service.html", "service.js", in_nav=False),
 ]
 
 SERVICE_PANELS: list[Panel] = [
     Panel("dapr", "Dapr", "panels/dapr.html", "panels/dapr.js"),
     Panel("process", "Process & env", "panels/process.html", "panels/process.js"),
+    Panel("metrics", "Metrics", "panels/metrics.html", "panels/metrics.js"),
 ]

@@ -161,6 +161,7 @@ class Broadcaster:
         if not self.clients:
             self.hub.attach(self)
             self.hub.state_listeners.append(self.on_state)
+            self.hub.metrics_listeners.append(self.on_metrics)
         self.clients.add(client)
         return client
 
@@ -172,6 +173,8 @@ class Broadcaster:
             self.hub.detach(self)
             if self.on_state in self.hub.state_listeners:
                 self.hub.state_listeners.remove(self.on_state)
+            if self.on_metrics in self.hub.metrics_listeners:
+                self.hub.metrics_listeners.remove(self.on_metrics)
 
     def close_all(self) -> None:
         for client in list(self.clients):
@@ -180,6 +183,10 @@ class Broadcaster:
     def publish(self, name: str, data: Any) -> None:
         for client in self.clients:
             client.event(name, data)
+
+    def on_metrics(self, data: dict[str, Any]) -> None:
+        """Each scrape of the sidecars' metrics, to every open page (event `metrics`)."""
+        self.publish("metrics", data)
 
     # -- the hub's LogSink ------------------------------------------------------------
 

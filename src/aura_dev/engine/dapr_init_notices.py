@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from aura_dev.engine.events import EventHub
 from aura_dev.logs.record import Level
 from aura_dev.plan.dapr_init import DefaultAddress
+from aura_dev.plan.tracing import TracingNote
 
 
 class DefaultAddressNotices:
@@ -15,7 +16,12 @@ class DefaultAddressNotices:
         self.hub = hub
         self._said: set[tuple[object, ...]] = set()
 
-    def report(self, found: Iterable[DefaultAddress]) -> None:
+    def report(self, found: Iterable[DefaultAddress], tracing: Iterable[TracingNote] = ()) -> None:
+        for note in tracing:
+            key: tuple[object, ...] = (note.file, note.message)
+            if key not in self._said:
+                self._said.add(key)
+                self.hub.notice(None, note.notice(), Level.WARN)
         for address in found:
             key = (address.file, address.resource, address.address, address.new_address)
             if key not in self._said:

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.logs.record import Level, LogChunk, UnitRef
@@ -49,6 +49,11 @@ class EventHub:
         self.views: list[LogSink] = list(views)
         self._tails: dict[UnitRef, deque[bytes]] = {}
         self.state_listeners: list[StateListener] = []
+        self.metrics_listeners: list[Callable[[dict[str, Any]], None]] = []  # each scrape (`metrics_scraper`)
+
+    def metrics(self, data: dict[str, Any]) -> None:
+        for listener in list(self.metrics_listeners):
+            listener(data)
 
     def attach(self, view: LogSink) -> None:
         self.views.append(view)

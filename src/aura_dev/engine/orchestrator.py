@@ -93,9 +93,10 @@ class Orchestrator:
         """Infra endpoints and rendered components as every service plan sees them."""
         endpoints = self.infra.endpoints()
         prepared = prepare_resources(self.ws, endpoints)
-        self.dapr_init_notices.report(prepared.defaults)
+        self.dapr_init_notices.report(prepared.defaults, prepared.tracing_notes)
         return RunContext(daprd=self.runtime.daprd, infra=endpoints, resources=prepared.shared,
-                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token)
+                          service_resources=prepared.per_service, configs=prepared.configs, api_token=self.api_token,
+                          default_config=prepared.default_config)
 
     def _plan(self, name: str, ports: Any = None) -> Any:
         assert self.ctx is not None
@@ -150,7 +151,7 @@ class Orchestrator:
         for name in self.selected:
             self.services[name] = self.units.make(self._plan(name))
         self.ports.save()
-        self.infra.launch()
+        self.infra.launch(observers_after=self.startup_settled, spawn=self.spawn)
         redis = asyncio.ensure_future(self.infra.redis_ready(self.shutdown_requested))
         if not self.services:
             self.startup_settled.set()
@@ -177,7 +178,7 @@ class Orchestrator:
 
     def _settled(self) -> bool:
         """Every infra unit ready or down; every service ready, down, or held back by one that is down."""
-        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.runners.values()):
+        if not all(r.ready.is_set() or r.state.is_down for r in self.infra.gating()):
             return False
         for run in self.services.values():
             if run.is_ready() or run.is_down():

@@ -43,7 +43,7 @@ def log_store(ws: Workspace) -> LogStore:
 
 
 def unit_labels(ws: Workspace, selected: list[str]) -> list[str]:
-    labels = ["redis", "placement", "scheduler"]
+    labels = ["redis", "placement", "scheduler", "zipkin"]
     for name in selected or ws.services:
         labels.append(name)
         if ws.has_sidecar(name):
@@ -96,6 +96,10 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
+
+        orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services),
+                                  on_update=orch.hub.metrics).run())
         for hook in hooks:
             await hook.serving(orch)
 

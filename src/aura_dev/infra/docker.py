@@ -39,6 +39,7 @@ SCHEDULER_PORT = 50006
 HEALTHZ_PORT = 8080
 METRICS_PORT = 9090
 ETCD_CLIENT_PORT = 2379
+ZIPKIN_PORT = 9411
 DATA = "/data"  # where a container keeps what must outlive it (a bind mount of a folder under .aura/)
 
 
@@ -254,11 +255,19 @@ class DockerBackend:
     def create(self, request: InfraRequest, sink: OutputSink) -> InfraService:
         ports = request.ports
         image = request.image or default_image(request.kind, request.runtime_version)
+        if request.kind is InfraKind.ZIPKIN and not self._image_present(image):
+            # Nothing is pulled for an observer: the official jar runs natively instead.
+            from aura_dev.infra.native import NativeBackend
+            return NativeBackend(None).create(request, sink)
         labels = {LABEL_WORKSPACE: request.workspace_key, LABEL_UNIT: request.kind.value,
                   LABEL_PATH: str(request.state_dir.parent)}
         run: dict[str, Any]
         probe: Callable[[], Awaitable[bool]]
-        if request.kind is InfraKind.REDIS:
+        if request.kind is InfraKind.ZIPKIN:
+            from aura_dev.infra.native import zipkin_healthy
+            run = {"ports": {f"{ZIPKIN_PORT}/tcp": (LOOPBACK, ports.main)}, "environment": {"JAVA_OPTS": "-Xmx160m"}}
+            probe = partial(zipkin_healthy, ports.main)
+        elif request.kind is InfraKind.REDIS:
             command = ["redis-server", "--port", str(REDIS_PORT), "--bind", "0.0.0.0", "--protected-mode", "no",
                        *redis_persistence_args(request.persist)]
             if request.password:
@@ -302,3 +311,10 @@ class DockerBackend:
         unit = ContainerUnit(request.kind.unit_ref, self.client, name=container_name(request), image=image,
                              run_kwargs=run, labels=labels, sink=sink)
         return InfraService(request.kind, unit, self.name, LOOPBACK, ports, probe)
+
+    def _image_present(self, image: str) -> bool:
+        try:
+            self.client.images.get(image)
+            return True
+        except Exception:  # ImageNotFound, or an engine that stopped answering
+            return False

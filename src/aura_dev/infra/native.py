@@ -14,6 +14,7 @@ from aura_dev.infra.scheduler_leadership import SchedulerReadiness
 from aura_dev.plan.infra import (
     InfraKind, InfraRequest, redis_data_dir, redis_persistence_args, scheduler_data_dir,
 )
+from aura_dev.plan.tracing import zipkin_java_argv
 from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
 from aura_dev.units.process import OutputSink, ProcessUnit
@@ -22,6 +23,25 @@ from aura_dev.runtime import RuntimeInstall
 
 async def _healthz_ok(port: int) -> bool:
     return await http_status(LOOPBACK, port, "/healthz") == 200
+
+
+async def zipkin_healthy(port: int) -> bool:
+    return await http_status(LOOPBACK, port, "/health") == 200
+
+
+def zipkin_argv(request: InfraRequest) -> list[str]:
+    """The Zipkin jar under Java, niced; InfraError when either is missing."""
+    from aura_dev.runtime.zipkin import MIN_JAVA, installed_jar, jar_path, java_path
+
+    java = java_path()
+    if java is None:
+        raise InfraError(f"no Zipkin this run: java (version {MIN_JAVA}+) is not on PATH",
+                         hint="install Java 17+ (Debian: `apt-get install openjdk-17-jre-headless`) for traces; "
+                         "or set infra.zipkin.enabled: false")
+    jar = installed_jar()
+    if jar is None:
+        raise InfraError(f"no Zipkin this run: {jar_path()} is missing", hint="fetch it with `aura dev init`")
+    return zipkin_java_argv(java, jar, request.ports.main, shutil.which("nice"))
 
 
 class NativeBackend:
@@ -35,6 +55,9 @@ class NativeBackend:
         if request.kind is InfraKind.REDIS:
             argv = self._redis_argv(request)
             probe = partial(redis_ping, LOOPBACK, request.ports.main, request.password)
+        elif request.kind is InfraKind.ZIPKIN:
+            argv = zipkin_argv(request)
+            probe = partial(zipkin_healthy, request.ports.main)
         elif request.kind is InfraKind.PLACEMENT:
             argv = self._placement_argv(request)
             probe = partial(_healthz_ok, self._healthz(request))

@@ -1,6 +1,7 @@
 """Which backend runs the infra: `docker` when asked for, `native` when asked for, and for
 `auto` docker only when the engine answers *and* already has every image (nothing can be
-pulled on an offline laptop), else native processes."""
+pulled on an offline laptop), else native processes.  Zipkin's image does not count: the
+docker backend runs Zipkin's jar natively when its image is absent."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def resolve_backend(choice: str, ws: Workspace, runtime_version: str) -> tuple[s
     from aura_dev.infra import docker_probe
 
     wanted = sorted({_settings(ws, kind).image or default_image(kind, runtime_version)
-                     for kind in InfraKind if _settings(ws, kind).enabled})
+                     for kind in InfraKind if _settings(ws, kind).enabled and kind.gates_stack})
     if not wanted:
         return "native", None  # no infra to run
     sock = docker_probe.socket_path()

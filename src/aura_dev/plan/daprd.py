@@ -56,6 +56,8 @@ def sidecar_spec(ws: Workspace, name: str, ports: ServicePorts, ctx: RunContext)
         config = ws.root / ws.spec.dapr.config
     if config:
         argv += ["--config", str(ctx.configs.get(config, config))]
+    elif ctx.default_config is not None:
+        argv += ["--config", str(ctx.default_config)]
     if dapr.enable_api_logging if dapr.enable_api_logging is not None else ws.spec.dapr.enable_api_logging:
         argv.append("--enable-api-logging")
     health = service.health_check

@@ -12,6 +12,7 @@ from dotenv.variables import parse_variables
 
 from aura_dev.net import LOOPBACK
 from aura_dev.plan.model import InfraEndpoints, RunContext, ServicePorts
+from aura_dev.plan.tracing import otel_env
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.placeholders import resolve
 
@@ -71,6 +72,9 @@ def app_env(ws: Workspace, name: str, ports: ServicePorts, ctx: RunContext) -> d
         )
         if ctx.api_token:
             env["DAPR_API_TOKEN"] = ctx.api_token
+    if ctx.infra.zipkin:  # an exported OTEL_* of the user's wins (and so do the service's own, below)
+        for key, value in otel_env(ws.app_id(name) if ports.sidecar is not None else name, ctx.infra.zipkin).items():
+            env.setdefault(key, value)
     folder = ws.service_dir(name)
     for env_file in service.env_files:
         env.update(read_env_file(folder / env_file, env))

@@ -18,13 +18,27 @@ class InfraKind(str, Enum):
     REDIS = "redis"
     PLACEMENT = "placement"
     SCHEDULER = "scheduler"
+    ZIPKIN = "zipkin"
 
     @property
     def unit_ref(self) -> UnitRef:
         return UnitRef(self.value, Source.INFRA)
 
+    @property
+    def gates_stack(self) -> bool:
+        """Whether `up` waits for it: a trace backend is an observer, never on the
+        request path, so the stack is up without it (and keeps running when it dies)."""
+        return self is not InfraKind.ZIPKIN
+
+    @property
+    def optional(self) -> bool:
+        """A unit that cannot be created (no Java) is a warning, not a failed start."""
+        return self is InfraKind.ZIPKIN
+
 
 INFRA_LABELS = tuple(kind.value for kind in InfraKind)
+ZIPKIN_VERSION = "3.6.1"
+ZIPKIN_IMAGE = f"openzipkin/zipkin:{ZIPKIN_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ class InfraRequest:
 
 def ports_needed(kind: InfraKind) -> tuple[str, ...]:
     """Which ports a unit of `kind` needs allocated (beyond the main one)."""
-    if kind is InfraKind.REDIS:
+    if kind in (InfraKind.REDIS, InfraKind.ZIPKIN):
         return ()
     if kind is InfraKind.PLACEMENT:
         return ("healthz", "metrics", "raft")
@@ -70,6 +84,8 @@ def ports_needed(kind: InfraKind) -> tuple[str, ...]:
 
 def default_image(kind: InfraKind, runtime_version: str) -> str:
     """The container image of `kind` for the docker backend (and a Kubernetes export)."""
+    if kind is InfraKind.ZIPKIN:
+        return ZIPKIN_IMAGE
     return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
 
 

@@ -39,6 +39,7 @@ class InfraEndpoints:
     redis_password: str | None = None
     placement: str | None = None
     scheduler: str | None = None
+    zipkin: str | None = None  # host:port of aura's Zipkin, when it runs one
 
     @property
     def redis_port(self) -> int | None:
@@ -97,5 +98,6 @@ class RunContext:
     resources: tuple[Path, ...]
     service_resources: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
     configs: Mapping[Path, Path] = field(default_factory=dict)  # a Configuration file -> aura's copy of it
+    default_config: Path | None = None  # a sidecar without a Configuration of its own gets this one
     api_token: str | None = None
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))

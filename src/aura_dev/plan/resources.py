@@ -19,6 +19,7 @@ from pathlib import Path
 from aura_dev.atomic import write_if_changed
 from aura_dev.plan.dapr_init import DefaultAddress, InfraTargets, map_defaults
 from aura_dev.plan.model import InfraEndpoints
+from aura_dev.plan.traced_configs import TracingNote, with_tracing
 from aura_dev.workspace.load import Workspace
 
 RESOURCE_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -76,11 +77,13 @@ class PreparedResources:
     per_service: dict[str, tuple[Path, ...]]  # a service's own folders
     configs: dict[Path, Path] = field(default_factory=dict)  # a Configuration file -> the copy sidecars get
     defaults: tuple[DefaultAddress, ...] = ()  # `dapr init` addresses found, and where they point now
+    default_config: Path | None = None  # for sidecars without a Configuration of their own (tracing)
+    tracing_notes: tuple[TracingNote, ...] = ()
 
 
 def targets(infra: InfraEndpoints) -> InfraTargets:
-    """Where `dapr init`'s default addresses point instead (aura runs no Zipkin yet)."""
-    return InfraTargets(redis_host=infra.redis_host)
+    """Where `dapr init`'s default addresses point instead."""
+    return InfraTargets(redis_host=infra.redis_host, zipkin_host=infra.zipkin)
 
 
 def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> PreparedResources:
@@ -110,13 +113,20 @@ def prepare_resources(ws: Workspace, infra: InfraEndpoints) -> PreparedResources
             per_service[name] = tuple(folders)
     configs = {source: copy for source in config_files(ws)
                if (copy := renderer.config(source, root / f"config-{len(renderer.configs)}")) is not None}
+    traced = with_tracing(config_files(ws), infra.zipkin, configs, root) if infra.zipkin else None
+    if traced is not None:
+        configs = traced.configs
     # Folders no longer used (a changed workspace) go; the ones in use are updated in place,
     # because a running daprd watches them.
     used = {*shared, *(f for folders in per_service.values() for f in folders), *(c.parent for c in configs.values())}
+    if traced is not None and traced.default is not None:
+        used.add(traced.default.parent)
     for stale in root.iterdir():
         if stale.is_dir() and stale not in used:
             shutil.rmtree(stale, ignore_errors=True)
-    return PreparedResources(tuple(shared), per_service, configs, tuple(renderer.defaults))
+    return PreparedResources(tuple(shared), per_service, configs, tuple(renderer.defaults),
+                             default_config=traced.default if traced else None,
+                             tracing_notes=traced.notes if traced else ())
 
 
 def config_files(ws: Workspace) -> list[Path]:

@@ -185,7 +185,7 @@ def _port_problems(
 ) -> Iterator[Problem]:
     claimed: list[tuple[int, KeyPath]] = []
     if spec is not None:
-        for unit in ("redis", "placement", "scheduler"):
+        for unit in ("redis", "placement", "scheduler", "zipkin"):
             port = getattr(spec.infra, unit).port
             if isinstance(port, int):
                 claimed.append((port, ("infra", unit, "port")))

@@ -155,6 +155,11 @@ class InfraSettings(Model):
     redis: RedisInfra = Field(default_factory=lambda: RedisInfra())
     placement: InfraUnit = Field(default_factory=lambda: InfraUnit())
     scheduler: InfraUnit = Field(default_factory=lambda: InfraUnit())
+    zipkin: InfraUnit = Field(
+        default_factory=lambda: InfraUnit(),
+        description="A Zipkin server (as `dapr init` runs one): every sidecar sends it its spans. Native: the "
+        "official exec jar (Java 17+, fetched by `aura dev init`); docker: openzipkin/zipkin if present locally",
+    )
 
 
 def _parse_health(value: Any) -> Any:

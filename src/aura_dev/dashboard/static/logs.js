@@ -86,7 +86,13 @@
       el("span", { class: "ts", text: aura.clock(ts) }),
       el("span", { class: "unit", style: { color: colours[service] || "" }, text: label }),
       el("span", { class: "sep", text: "│" }),
-      el("span", { class: "text" }, stream === "aura" ? "▶ " : "", ...textWithMarks(text)));
+      el("span", { class: "text" }, stream === "aura" ? "▶ " : "", ...textWithMarks(text)), traceLink(text));
+  }
+
+  // A line that carries a W3C trace id (a 32-hex-digit word) links to that trace.
+  function traceLink(text) {
+    const found = /\b[0-9a-f]{32}\b/.exec(text);
+    return found ? el("a", { class: "trace-link", href: "/traces#" + found[0], title: "this line's trace", text: "trace ↗" }) : null;
   }
 
   function draw() {

@@ -95,11 +95,24 @@
       el("td", { class: "exit" }, lastExit(unit)));
   }
 
+  // The sidecar's metrics as the supervisor last scraped them (pushed: event `metrics`).
+  let metrics = {};
+  function rates(name) {
+    const m = metrics[name];
+    if (!m) return "";
+    const p95 = m.p95Ms === null || m.p95Ms === undefined ? "" : ` · p95 ${m.p95Ms} ms`;
+    return ` · ${m.rps} req/s · ${m.errors} errors${p95}`;
+  }
+  aura.on("metrics", (data) => {
+    metrics = data.services || {};
+    document.querySelectorAll("span.rates").forEach((span) => { span.textContent = rates(span.dataset.service); });
+  });
+
   function groupRow(group) {
     const head = el("tr", { class: "group", dataset: { service: group.name } });
     const cell = el("td", { colspan: 8 });
     if (group.kind === "infra") {
-      cell.append(el("span", { class: "group-name", text: "infra" }), el("span", { class: "dim", text: " redis, placement, scheduler" }));
+      cell.append(el("span", { class: "group-name", text: "infra" }), el("span", { class: "dim", text: " redis, placement, scheduler, zipkin" }));
     } else {
       const svc = group.service;
       const hasSidecar = group.units.some((u) => u.source === "sidecar");
@@ -107,6 +120,7 @@
         el("a", { class: "group-name", href: `/services/${encodeURIComponent(group.name)}`, text: group.name, title: "Dapr's view of this service" }),
         el("span", { class: "dim", text: svc.appId ? ` app id ${svc.appId}` : " no sidecar" }),
         svc.url ? el("a", { class: "dim url", href: svc.url, target: "_blank", rel: "noopener", text: " " + svc.url }) : null,
+        hasSidecar ? el("span", { class: "rates dim", dataset: { service: group.name }, text: rates(group.name) }) : null,
         el("span", { class: "actions" },
           el("button", { class: "action", dataset: { act: "restart-app" }, onclick: () => aura.act("restart", [group.name], "app", `restart ${group.name} app`), text: "restart app" }),
           hasSidecar ? el("button", { class: "action", dataset: { act: "restart-sidecar" }, onclick: () => aura.act("restart", [group.name], "sidecar", `restart ${group.name} sidecar`), text: "restart sidecar" }) : null,
