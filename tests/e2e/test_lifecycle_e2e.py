@@ -222,7 +222,7 @@ def test_an_edited_restart_policy_applies_to_the_sidecar_too(tmp_path: Path, run
                                                           "    healthCheck: /\n    restart: \"no\"\n")
         (root / "aura.yaml").write_text(text)
         # The edit restarts the app (its settings changed) with the new policy in force.
-        wait_for(lambda: (lambda s: s["units"]["a"]["pid"] not in (None, before["units"]["a"]["pid"])
+        wait_for(lambda: (lambda s: s["units"]["a"].get("pid") not in (None, before["units"]["a"]["pid"])
                           and s["units"]["a"]["state"] == "ready")(status(root)),
                  timeout=30, what="the app to restart after the edit")
         sidecar = status(root)["units"]["a·dapr"]
