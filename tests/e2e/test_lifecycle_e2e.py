@@ -178,9 +178,11 @@ def test_subset_starts_dependencies_only(tmp_path: Path, runtime: Any, redis_ser
         # A supervisor asked where it waits says so in its log, and carries on.
         log = root / ".aura" / "run" / "supervisor.log"
         os.kill(snap["supervisor"]["pid"], signal.SIGUSR1)
-        dump = wait_for(lambda: (lambda text: text if "unit b·dapr:" in text else None)(log.read_text()),
+        # The dump is written line by line: wait for all of what is asserted, not one part.
+        wanted = ("unit b·dapr:", "unit a:", "UnitRunner._loop")
+        dump = wait_for(lambda: (lambda text: text if all(w in text for w in wanted) else None)(log.read_text()),
                         timeout=10, what="the task dump")
-        assert "UnitRunner._loop" in dump and "unit a:" in dump
+        assert all(w in dump for w in wanted)
         assert status(root)["units"]["b"]["state"] == "ready"
     finally:
         assert run_aura("dev", "down", "-w", str(root)).returncode == 0
