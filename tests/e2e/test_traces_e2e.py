@@ -186,13 +186,15 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         page.wait_for_selector(".span-row >> nth=4")
         conversation = page.locator(".span-row", has=page.locator(".span-service", has_text="conversation"))
         conversation.filter(has_text="calllocal").first.click()
-        page.wait_for_function("document.querySelector('#span-logs').innerText.includes('message from tracer')")
+        # A selector wait, not wait_for_function: a polled string is eval'd in the page, which
+        # the dashboard's Content-Security-Policy (script-src 'self') refuses.
+        page.wait_for_selector('#span-logs:has-text("message from tracer")')
         page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
         page.goto(f"{base}/logs?grep={trace_id}")  # the line that carries it, among thousands
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
         page.goto(f"{base}/services/conversation")
         page.click("nav.tabs >> text=Metrics")
-        page.wait_for_function("document.querySelector('#metrics-requests').innerText.includes('requests/s')")
+        page.wait_for_selector('#metrics-requests:has-text("requests/s")')
         page.goto(f"{base}/")  # the units page: each service's rates, pushed after every scrape
         page.wait_for_selector('span.rates[data-service="assistant-gateway"]:has-text("req/s")')
 
