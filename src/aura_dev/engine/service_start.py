@@ -1,7 +1,8 @@
 """Starting one service's units, each gated only on what it really needs.
 
-- The sidecar waits for Redis alone: daprd loads its components at start and gives up on
-  a store it cannot reach.  Placement and the scheduler it retries by itself, and its full
+- The sidecar waits for nothing with a native Redis (daprd retries a store it cannot reach
+  for ~5 s at start; a native Redis listens in milliseconds), and for Redis alone with a
+  container.  Placement and the scheduler it retries by itself, and its full
   health (`/v1.0/healthz`, part of the app's readiness) stays 500 until both are
   connected, so nothing is reported ready early.
 - The app waits for the services it `dependsOn` to be ready (their app and sidecar);
