@@ -136,8 +136,8 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
 
     async def after_the_summary() -> None:
         """The waiting command prints the summary and exits within milliseconds; the extras
-        served beside the stack (dashboard, watchers, metrics — a few hundred ms of CPU on
-        2 cores) start once it has, or a second later at most."""
+        served beside the stack (dashboard, metrics — a few hundred ms of CPU on 2 cores)
+        start once it has, or a second later at most."""
         await _exited(waiting, 1.0)
         from aura_dev.workspace.resolved import ensure_schema_file
 

@@ -91,15 +91,16 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
               before_serving: Callable[[], Awaitable[None]] | None = None) -> int:
     """Run the stack in this process until it is asked to stop; the exit code.  With
     `parent` (a foreground run), it also stops when that process is gone.  What is served
-    beside the stack once it is up (watchers, metrics, hooks) starts after `before_serving`."""
+    beside the stack once it is up (metrics, hooks) starts after `before_serving`; the file
+    watcher does not wait."""
 
     async def serving(orch: Orchestrator) -> None:
-        if before_serving is not None:
-            await before_serving()
-        if options.reload:
+        if options.reload:  # at once: a save right after `up` returns must be seen
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        if before_serving is not None:
+            await before_serving()
         from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
 
         orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services),
