@@ -139,9 +139,13 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
         served beside the stack (dashboard, metrics — a few hundred ms of CPU on 2 cores)
         start once it has, or a second later at most."""
         await _exited(waiting, 1.0)
+        import asyncio
+
         from aura_dev.workspace.resolved import ensure_schema_file
 
-        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
+        # What the file's `$schema` line names: ~0.15 s of pydantic, in a thread so that the
+        # loop keeps answering (a `down` right after `up`, health checks).
+        await asyncio.to_thread(ensure_schema_file, ws.state_dir)
 
     store = session.log_store(ws)
     try:
