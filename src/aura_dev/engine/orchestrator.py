@@ -344,7 +344,7 @@ class Orchestrator:
                     server.close()
                 await self.stop_all()
                 flusher.cancel()
-                self.hub.notice(None, "stopped; nothing left running")
+                self.hub.notice(None, self.infra.stopped_line())
                 self.hub.flush()
         finally:
             self._state_cleared = True

@@ -29,6 +29,7 @@ class PortBook:
         self.allocator = PortAllocator(seed=seed)
         self.saved = self._load()
         self._moves: dict[str, int] = {}
+        self.ours: set[int] = set()  # held by this workspace's kept infra (infra.keep): free for its units
 
     def _load(self) -> dict[str, int]:
         try:
@@ -45,7 +46,7 @@ class PortBook:
         if isinstance(explicit, int):
             return explicit
         saved = self.saved.get(key)
-        if saved is not None and not self.allocator.is_reserved(saved) and can_bind(saved):
+        if saved is not None and not self.allocator.is_reserved(saved) and (saved in self.ours or can_bind(saved)):
             self.allocator.reserve(saved)
             port = saved
         else:
@@ -80,7 +81,7 @@ class PortBook:
         busy = []
         for port, where in claims:
             self.allocator.reserve(port)
-            if not can_bind(port):
+            if port not in self.ours and not can_bind(port):
                 holder = port_holder(port)
                 busy.append(f"{where}: port {port} is held by {holder.describe() if holder else 'another process'}")
         if busy:

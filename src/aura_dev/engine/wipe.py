@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from aura_dev.engine import runstate
+from aura_dev.engine import kept_record, runstate
 from aura_dev.errors import AuraError
 from aura_dev.plan.infra import redis_data_dir, scheduler_dir
 
@@ -46,6 +46,7 @@ def wipe(state_dir: Path) -> list[Kept]:
     lock = runstate.SupervisorLock(state_dir)
     lock.acquire()  # AlreadyRunning if a supervisor runs (or was started since the stop)
     try:
+        kept_record.end_all(state_dir)  # infra.keep: a kept Redis would write into the data deleted here
         found = kept_data(state_dir)
         outside = [str(kept.path) for kept in found if not _inside(kept.path, state_dir)]
         if outside:  # checked before anything goes: all or nothing

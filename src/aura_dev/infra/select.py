@@ -19,6 +19,8 @@ def resolve_backend(choice: str, ws: Workspace, runtime_version: str) -> tuple[s
     """(backend, why) — `why` explains an `auto` that fell back to native."""
     if choice != "auto":
         return choice, None
+    if ws.spec.infra.keep:  # the docker backend cannot keep its containers yet
+        return "native", "infra.keep runs infra as native processes"
     from aura_dev.infra import docker_probe
 
     wanted = sorted({_settings(ws, kind).image or default_image(kind, runtime_version)
