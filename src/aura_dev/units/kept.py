@@ -51,7 +51,8 @@ class FileFollower:
             with open(self.path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size < self.offset:  # truncated (a fresh start of the unit): from the top
-                    self.offset = 0
+                    self.splitter.flush()
+                    self.offset, self._partial_since = 0, None
                 if size == self.offset:
                     self._flush_stale_partial()
                     return False
