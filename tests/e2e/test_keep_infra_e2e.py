@@ -2,7 +2,8 @@
 scheduler outlive `down` (apps and sidecars do not), the next `up` reuses the very same
 processes (an in-memory Redis still holds what was written), their new output still
 reaches `aura dev logs`, and `down --all` leaves nothing; a changed setting or a kept unit
-killed between runs gets a fresh one; the leftovers reaper spares kept infra."""
+killed between runs gets a fresh one, one that dies under a run is started again as a kept
+unit; the leftovers reaper spares kept infra; `down --wipe` stops it before wiping."""
 
 from __future__ import annotations
 
@@ -177,9 +178,12 @@ def test_changed_or_killed_kept_units_are_replaced_and_the_reaper_spares_them(tm
         down(root)
         assert same_process(restarted["pid"], restarted["create_time"])
 
-        down(root, "--all")
+        # --wipe stops the kept infra before it deletes the data that infra writes.
+        wiped = down(root, "--wipe", "--yes")
+        assert "deleted scheduler data" in wiped, wiped
         assert not any(same_process(*process) for process in after.values())
         assert not same_process(restarted["pid"], restarted["create_time"])
         assert [port for port in all_ports(fourth) if not can_bind(port)] == []
+        assert not (root / ".aura" / "scheduler").exists() and "kept" not in status(root)
     finally:
         down(root, "--all")
