@@ -103,3 +103,18 @@ def test_a_followed_file_gives_whole_lines_survives_truncation_and_flushes_a_sta
     follower._partial_since = time.monotonic() - 1  # as if half a second had passed
     follower.read()
     assert got[-1] == b"prompt> \n"
+
+
+def test_keep_chooses_native_processes_and_refuses_docker(tmp_path: Path) -> None:
+    import pytest
+
+    from aura_dev.errors import InfraError
+    from aura_dev.infra.select import resolve_backend
+    from aura_dev.workspace.load import load_workspace
+
+    (tmp_path / "aura.yaml").write_text("name: k\ninfra: {keep: true}\nservices: {}\n")
+    ws = load_workspace(tmp_path / "aura.yaml")
+    assert resolve_backend("auto", ws, "1.18.2") == ("native", "infra.keep runs infra as native processes")
+    assert resolve_backend("native", ws, "1.18.2") == ("native", None)
+    with pytest.raises(InfraError, match="infra.keep is not supported by the docker backend"):
+        resolve_backend("docker", ws, "1.18.2")

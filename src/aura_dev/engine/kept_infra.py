@@ -85,6 +85,10 @@ class KeptUnits:
         self.records[kind] = KeptRecord(kind, process.pid, process.create_time, process.pgid, wanted, time.time())
         kept_record.save(self.state_dir, self.records)
 
+    def pids(self) -> set[int]:
+        """The kept units' pids (a forced stop spares them too)."""
+        return kept_record.live_pids(self.state_dir)
+
     def kept_now(self) -> list[KeptRecord]:
         """What is left running at the end of this run."""
         return [record for record in kept_record.load(self.state_dir).values() if record.alive()]

@@ -304,7 +304,7 @@ class Orchestrator:
         self.shutdown_requested.set()
 
     def force_kill(self) -> None:
-        runstate.kill_process_groups(self.snapshot(), grace=0.0)
+        runstate.kill_process_groups(self.snapshot(), grace=0.0, spare=self.infra.kept.pids())  # infra.keep
         if self.backend_name == "docker":
             remove_leftover_containers(self.key, timeout=5)
         runstate.clear_state(self.ws.state_dir)

@@ -253,10 +253,6 @@ class DockerBackend:
         self.client = client if client is not None else docker_client()
 
     def create(self, request: InfraRequest, sink: OutputSink) -> InfraService:
-        if request.keep:
-            raise InfraError("infra.keep is not supported by the docker backend yet: nothing was started",
-                             hint="set infra.backend: native (kept Redis, placement and scheduler run as native "
-                             "processes), or remove infra.keep")
         ports = request.ports
         image = request.image or default_image(request.kind, request.runtime_version)
         if request.kind is InfraKind.ZIPKIN and not self._image_present(image):
