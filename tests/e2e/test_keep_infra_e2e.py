@@ -183,7 +183,7 @@ def test_changed_or_killed_kept_units_are_replaced_and_the_reaper_spares_them(tm
 
         # --wipe stops the kept infra before it deletes the data that infra writes.
         wiped = down(root, "--wipe", "--yes")
-        assert "deleted scheduler data" in wiped, wiped
+        assert "deleted scheduler data" in wiped and "deleted kept infra's output" in wiped, wiped
         assert not any(same_process(*process) for process in after.values())
         assert not same_process(restarted["pid"], restarted["create_time"])
         assert [port for port in all_ports(fourth) if not can_bind(port)] == []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aura_dev.engine import kept_record, runstate
 from aura_dev.errors import AuraError
-from aura_dev.plan.infra import redis_data_dir, scheduler_dir
+from aura_dev.plan.infra import kept_output_dir, redis_data_dir, scheduler_dir
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ def kept_paths(state_dir: Path) -> list[tuple[str, Path]]:
         ("scheduler data (jobs, actor reminders)", scheduler_dir(state_dir)),
         ("logs", state_dir / "logs"),
         ("supervisor log", runstate.run_dir(state_dir) / "supervisor.log"),
+        ("kept infra's output (infra.keep)", kept_output_dir(state_dir)),
     ]
 
 
