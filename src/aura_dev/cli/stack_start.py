@@ -100,15 +100,10 @@ def stop_stack(workspace: Path | None, everything: bool = False) -> None:
         began = time.monotonic()
         ended = kept_record.stop_kept(ws.state_dir)
         seconds += time.monotonic() - began
-    kept = [] if everything else [record.describe() for record in kept_record.live(ws.state_dir).values()]
     colour = sys.stdout.isatty() and not colour_disabled()
     yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
     if cleaned:
         print(f"{yellow}cleaned up leftovers of a supervisor that did not stop:{plain} {', '.join(cleaned)}")
     if ended:
         print(f"stopped the kept infra: {', '.join(ended)}")
-    if kept:
-        print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; kept running (infra.keep): {', '.join(kept)} — "
-              "`aura dev down --all` stops them", flush=True)
-        return
-    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; nothing left running", flush=True)
+    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; {kept_record.left_running_now(ws.state_dir)}", flush=True)

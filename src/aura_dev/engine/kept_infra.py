@@ -96,7 +96,4 @@ class KeptUnits:
 
 def stopped_line(kept: list[KeptRecord]) -> str:
     """The supervisor's last line."""
-    if not kept:
-        return "stopped; nothing left running"
-    return ("stopped; kept running (infra.keep): " + ", ".join(r.describe() for r in kept)
-            + " — `aura dev down --all` stops them")
+    return "stopped; " + kept_record.left_running(kept)

@@ -184,6 +184,18 @@ def status(state_dir: Path) -> list[dict[str, Any]]:
              "uptime": round(now - record.started_at, 1)} for kind, record in load(state_dir).items()]
 
 
+def left_running(kept: list[KeptRecord]) -> str:
+    """How a stop ends its last line: what `infra.keep` left running, and how to stop it."""
+    if not kept:
+        return "nothing left running"
+    return ("kept running (infra.keep): " + ", ".join(r.describe() for r in kept)
+            + " — `aura dev down --all` stops them")
+
+
+def left_running_now(state_dir: Path) -> str:
+    return left_running(list(live(state_dir).values()))
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     try:
         os.killpg(pgid, sig)
