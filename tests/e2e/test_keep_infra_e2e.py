@@ -100,6 +100,11 @@ def test_kept_infra_survives_down_is_reused_and_down_all_stops_it(tmp_path: Path
         assert "kept running (infra.keep)" in said and "aura dev down --all" in said, said
         for label, (pid, created) in infra.items():
             assert same_process(pid, created), f"kept {label} did not survive down"
+            # Its own session, and its output in files (a pipe to a supervisor that has gone
+            # would kill a Go program with SIGPIPE at its next write).
+            assert os.getsid(pid) == pid
+            assert os.readlink(f"/proc/{pid}/fd/1") == str(root / ".aura" / "run" / "kept" / f"{label}.out.log")
+            assert os.readlink(f"/proc/{pid}/fd/2") == str(root / ".aura" / "run" / "kept" / f"{label}.err.log")
         assert all(answers(port) for port in infra_ports)
         assert not any(same_process(pid, created) for pid, created in services.values())
         assert all(can_bind(port) for port in service_ports)
