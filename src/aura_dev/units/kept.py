@@ -27,7 +27,7 @@ from aura_dev.units.process import OutputSink, ProcessIdentity, signal_group
 FOLLOW_FAST_SECONDS = 0.02  # poll interval right after output arrived
 FOLLOW_IDLE_SECONDS = 0.25  # ... backing off to this while the files stay quiet
 PARTIAL_FLUSH_SECONDS = 0.5
-EXIT_POLL_SECONDS = 0.2  # where there is no pidfd
+EXIT_POLL_SECONDS = 0.2  # where there is no pidfd (not Linux): the exit is polled
 MAX_KEPT_LOG_BYTES = 8 << 20  # an adopted unit's file above this starts again empty
 
 
@@ -120,7 +120,7 @@ class KeptProcessUnit:
         out, err = output_paths(self.out_dir, self.unit.label)
         adopt, self.adopt_from = self.adopt_from, None  # adopted once: a restart spawns anew
         if adopt is not None and adopt.is_alive():
-            self.process, self.adopted = adopt, True
+            self.process, self.adopted, self._child = adopt, True, None
             for path in (out, err):
                 if path.exists() and path.stat().st_size > MAX_KEPT_LOG_BYTES:
                     path.write_bytes(b"")  # it appends (O_APPEND): writes go on at the new end
