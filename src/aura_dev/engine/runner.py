@@ -47,7 +47,7 @@ class UnitRunner:
         stop_grace: float = 5.0,
         on_ready: Callable[[UnitRunner], None] | None = None,
         on_port_conflict: Callable[[UnitRunner], bool] | None = None,
-        poll_interval: float = 0.1,
+        poll_interval: float = 0.05,
     ) -> None:
         self.ref = ref
         self.make_unit = make_unit

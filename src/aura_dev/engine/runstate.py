@@ -40,6 +40,11 @@ def run_dir(state_dir: Path) -> Path:
     return state_dir / RUN_DIR
 
 
+def supervisor_log_path(state_dir: Path) -> Path:
+    """Where a detached supervisor writes its own output (its units' lines go to the log store)."""
+    return run_dir(state_dir) / "supervisor.log"
+
+
 def state_path(state_dir: Path) -> Path:
     return run_dir(state_dir) / STATE_FILE
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -87,11 +87,15 @@ class SupervisorHook(Protocol):
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
               on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
-              hooks: Sequence[SupervisorHook] = (), parent: int | None = None) -> int:
+              hooks: Sequence[SupervisorHook] = (), parent: int | None = None,
+              before_serving: Callable[[], Awaitable[None]] | None = None) -> int:
     """Run the stack in this process until it is asked to stop; the exit code.  With
-    `parent` (a foreground run), it also stops when that process is gone."""
+    `parent` (a foreground run), it also stops when that process is gone.  What is served
+    beside the stack once it is up (watchers, metrics, hooks) starts after `before_serving`."""
 
     async def serving(orch: Orchestrator) -> None:
+        if before_serving is not None:
+            await before_serving()
         if options.reload:
             from aura_dev.engine.live_reload import LiveReload
 
@@ -162,7 +166,7 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks:
 
 
 def supervisor_log(ws: Workspace | AtWorkspaceFile) -> Path:
-    return runstate.run_dir(ws.state_dir) / "supervisor.log"
+    return runstate.supervisor_log_path(ws.state_dir)
 
 
 def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], which: Which) -> ControlReply:
