@@ -185,13 +185,26 @@ def test_changed_or_killed_kept_units_are_replaced_and_the_reaper_spares_them(tm
         assert re.search(r"redis +\| ▶ exited; restarting", logs(root, "--grep", "exited; restarting"))
         down(root)
         assert same_process(restarted["pid"], restarted["create_time"])
+        kept = {**after, "redis": (restarted["pid"], restarted["create_time"])}
 
-        # --wipe stops the kept infra before it deletes the data that infra writes.
+        # keep turned off: the kept units are replaced by ordinary ones, which `down` stops.
+        edit_workspace(root, lambda data: data["infra"].update(keep=False))
+        fifth = up(root)
+        assert not any(same_process(*process) for process in kept.values())
+        assert logs(root, "--grep", "infra.keep is off").count("stopping it and starting a new one") == 3
+        said = down(root)
+        assert "nothing left running" in said, said
+        assert not any(same_process(*p) for p in processes(fifth, INFRA).values())
+        assert [port for port in all_ports(fifth) if not can_bind(port)] == []
+
+        # --wipe stops kept infra before it deletes the data that infra writes.
+        edit_workspace(root, lambda data: data["infra"].update(keep=True))
+        sixth = up(root)
+        down(root)
         wiped = down(root, "--wipe", "--yes")
         assert "deleted scheduler data" in wiped and "deleted kept infra's output" in wiped, wiped
-        assert not any(same_process(*process) for process in after.values())
-        assert not same_process(restarted["pid"], restarted["create_time"])
-        assert [port for port in all_ports(fourth) if not can_bind(port)] == []
+        assert not any(same_process(*process) for process in processes(sixth, INFRA).values())
+        assert [port for port in all_ports(sixth) if not can_bind(port)] == []
         assert not (root / ".aura" / "scheduler").exists() and "kept" not in status(root)
     finally:
         down(root, "--all")
