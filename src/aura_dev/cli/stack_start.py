@@ -77,10 +77,14 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
         head_start.release_unclaimed()  # refused, or stopped before every early process was adopted
 
 
-def stop_stack(workspace: Path | None) -> None:
+def stop_stack(workspace: Path | None, everything: bool = False) -> None:
     """Stop the running stack and say so.  The stack's name comes from its snapshot (the
-    workspace file is read only when there is none): `down` is on the clock too."""
+    workspace file is read only when there is none): `down` is on the clock too.
+    `everything`: infra kept running by `infra.keep` too (`down --all`)."""
     import sys
+    import time
+
+    from aura_dev.engine import kept_record
 
     from aura_dev.cli.console import colour_disabled
     from aura_dev.engine import runstate
@@ -91,8 +95,15 @@ def stop_stack(workspace: Path | None) -> None:
     state = runstate.read_state(ws.state_dir)
     name = state.name if state is not None else ws.name
     seconds, cleaned = bring_down(ws)
+    ended: list[str] = []
+    if everything:
+        began = time.monotonic()
+        ended = kept_record.stop_kept(ws.state_dir)
+        seconds += time.monotonic() - began
     colour = sys.stdout.isatty() and not colour_disabled()
     yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
     if cleaned:
         print(f"{yellow}cleaned up leftovers of a supervisor that did not stop:{plain} {', '.join(cleaned)}")
-    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; nothing left running", flush=True)
+    if ended:
+        print(f"stopped the kept infra: {', '.join(ended)}")
+    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; {kept_record.left_running_now(ws.state_dir)}", flush=True)

@@ -17,6 +17,7 @@ from aura_dev.engine.events import EventHub
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.services import ServiceRun
 from aura_dev.logs.record import Level
+from aura_dev.units.kept import KeptProcessUnit
 
 
 async def stop_together(hub: EventHub, runners: Iterable[UnitRunner]) -> None:
@@ -36,5 +37,9 @@ async def stop_service(hub: EventHub, run: ServiceRun) -> None:
 
 
 async def stop_stack(hub: EventHub, services: Iterable[ServiceRun], infra: Iterable[UnitRunner]) -> None:
+    infra = list(infra)
     await asyncio.gather(*(stop_service(hub, run) for run in services))
+    for runner in infra:
+        if isinstance(runner.unit, KeptProcessUnit):
+            runner.unit.keep_running()  # infra.keep: `down` leaves it running for the next `up`
     await stop_together(hub, infra)
