@@ -142,6 +142,11 @@ class InfraSet:
         start beside it.  A Redis container can take longer than that: they wait for it."""
         return self.backend.name != "native"
 
+    def redis_gave_up(self) -> bool:
+        """Redis is down for good (its restarts used up) without having been ready."""
+        runner = self.runners.get(InfraKind.REDIS)
+        return runner is not None and runner.finished.is_set() and not runner.ready.is_set()
+
     async def redis_ready(self, shutdown: asyncio.Event) -> None:
         """daprd loads its components at start and gives up on a store it cannot reach, so
         sidecars wait for Redis.  Placement and the scheduler are not awaited: daprd keeps

@@ -151,6 +151,8 @@ class Orchestrator:
         waiter = asyncio.ensure_future(self.startup_settled.wait())
         stopper = asyncio.ensure_future(self.shutdown_requested.wait())
         await asyncio.wait([waiter, stopper, redis], return_when=asyncio.FIRST_COMPLETED)
+        if not redis.done() and self.infra.redis_gave_up():  # settled by Redis's failure: its error says why
+            await asyncio.wait([redis], timeout=1.0)
         if redis.done() and redis.exception() is not None:  # Redis could not start: nothing can
             self.request_shutdown()
             raise redis.exception()  # type: ignore[misc]
