@@ -68,18 +68,23 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
 
 def stop_stack(workspace: Path | None) -> None:
     """Stop the running stack and say so.  The stack's name comes from its snapshot (the
-    workspace file is read only when there is none): `down` is on the clock too."""
+    workspace file is read only when there is none): `down` is on the clock too, so this
+    imports only what a stop needs (`engine.stack_down`)."""
     import sys
 
     from aura_dev.cli.console import colour_disabled
-    from aura_dev.engine import runstate
-    from aura_dev.engine.stack_down import bring_down
-    from aura_dev.workspace.locate import FoundWorkspace, discover
+    from aura_dev.engine import run_files
+    from aura_dev.engine.stack_down import bring_down_at
+    from aura_dev.workspace.discover import STATE_DIR, discover
 
-    ws = FoundWorkspace(discover(explicit=workspace).absolute())
-    state = runstate.read_state(ws.state_dir)
-    name = state.name if state is not None else ws.name
-    seconds, cleaned = bring_down(ws)
+    file = discover(explicit=workspace).absolute()
+    state = run_files.raw_state(file.parent / STATE_DIR)
+    name = state.get("name") if state is not None else None
+    if not isinstance(name, str):
+        from aura_dev.workspace.locate import locate
+
+        name = locate(file).name
+    seconds, cleaned = bring_down_at(file.parent / STATE_DIR)
     colour = sys.stdout.isatty() and not colour_disabled()
     yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
     if cleaned:
