@@ -38,6 +38,18 @@ class AuraError(Exception):
         self.hint = hint
         self.details = list(details)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Whole, with hint, details and a subclass's own fields: a detached start's
+        # supervisor sends its refusal to the waiting command as a pickle.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[AuraError], args: tuple[object, ...], state: dict[str, object]) -> AuraError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class UserError(AuraError):
     exit_code = 2

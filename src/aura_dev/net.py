@@ -14,9 +14,8 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import psutil
+from aura_dev.loopback import LOOPBACK as LOOPBACK, can_bind as can_bind  # where callers found them
 
-LOOPBACK = "127.0.0.1"
 AUTO_PORT_FLOOR = 20000
 BLOCK_SIZE = 200
 DEFAULT_EPHEMERAL = (32768, 60999)
@@ -41,17 +40,6 @@ def auto_port_range() -> tuple[int, int]:
     return 10000, eph_low if eph_low > 10000 + 2 * BLOCK_SIZE else 65536
 
 
-def can_bind(port: int, host: str = LOOPBACK) -> bool:
-    """True if a listener could bind `host:port` now (as Go does, with SO_REUSEADDR)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 @dataclass(frozen=True)
 class PortHolder:
     pid: int | None
@@ -68,6 +56,8 @@ class PortHolder:
 
 def port_holder(port: int) -> PortHolder | None:
     """Who listens on `port`, if anyone (psutil)."""
+    import psutil  # here: `can_bind` is used before anything heavy is imported (the head start)
+
     try:
         connections = psutil.net_connections(kind="inet")
     except (psutil.AccessDenied, OSError):

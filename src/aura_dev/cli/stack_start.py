@@ -48,22 +48,33 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
                 verbose: bool, tui: bool, ready_timeout: float | None, timings: bool) -> int:
     """Load and check the workspace, start the stack; the exit code."""
     invoked_at = process_created()
-    from aura_dev.cli import stack_view
-    from aura_dev.engine.orchestrator import UpOptions
-    from aura_dev.workspace.disk import require_writable
-    from aura_dev.workspace.load import load_workspace
-    from aura_dev.workspace.locate import discover
+    from aura_dev.engine.up_options import UpOptions
 
-    ws = load_workspace(discover(explicit=workspace))
-    ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
-    require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
     options = UpOptions(selected=list(services), backend=backend, reload=reload, ready_timeout=ready_timeout,
                         invoked_at=invoked_at)
-    if tui:
-        return stack_view.run_tui(ws, options)
-    if detach:
-        return stack_view.run_detached(ws, options, timings=timings)
-    return stack_view.run_foreground(ws, options, verbose=verbose, timings=timings)
+    if detach:  # the supervisor is forked first: its head start begins at once
+        from aura_dev.cli import detached_start
+
+        return detached_start.start(list(services), workspace, options, timings=timings)
+    from aura_dev.units import head_start
+    from aura_dev.workspace.locate import discover
+
+    file = discover(explicit=workspace)
+    if not tui:
+        head_start.launch_for(file, options.selected, options.backend, options.reload)
+    try:
+        from aura_dev.cli import stack_view
+        from aura_dev.workspace.disk import require_writable
+        from aura_dev.workspace.load import load_workspace
+
+        ws = load_workspace(file)
+        ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
+        require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
+        if tui:
+            return stack_view.run_tui(ws, options)
+        return stack_view.run_foreground(ws, options, verbose=verbose, timings=timings)
+    finally:
+        head_start.release_unclaimed()  # refused, or stopped before every early process was adopted
 
 
 def stop_stack(workspace: Path | None) -> None:

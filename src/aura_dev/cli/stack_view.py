@@ -20,13 +20,13 @@ from aura_dev.logs.digest import RuntimeDigest
 from aura_dev.logs.record import AURA_UNIT, Level
 from aura_dev.logs.render import ConsoleRenderer
 from aura_dev.workspace.load import Workspace
-from aura_dev.workspace.locate import WorkspaceRef
+from aura_dev.workspace.locate import AtWorkspaceFile, WorkspaceRef
 
 if TYPE_CHECKING:
     from aura_dev.cli.progress import StartupView
 
 
-def _hooks() -> list[session.SupervisorHook]:
+def supervisor_hooks() -> list[session.SupervisorHook]:
     """What the supervisor serves beside the stack: the dashboard (its web stack is imported
     only once the stack is up; this module is small)."""
     from aura_dev.dashboard.hook import DashboardHook
@@ -37,11 +37,6 @@ def _hooks() -> list[session.SupervisorHook]:
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
     """Refused early, writing nothing: already running, runtime missing, unknown service."""
     return session.prepare(ws, options)
-
-
-def _backend_note(prepared: session.Prepared) -> None:
-    if prepared.backend_reason:
-        ui.err.print(f"[dim]infra backend auto → {prepared.backend}: {prepared.backend_reason}[/]")
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, timings: bool = False) -> int:
@@ -90,9 +85,6 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
 
     def started(orch: Orchestrator) -> None:
         from aura_dev.cli.progress import summary
-        from aura_dev.workspace.resolved import ensure_schema_file
-
-        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names
 
         if view is not None:
             view.close()
@@ -109,6 +101,9 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
             sys.stdout.flush()
         except BrokenPipeError:
             lose_console()
+        from aura_dev.workspace.resolved import ensure_schema_file
+
+        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; after the summary
 
     def attached(orch: Orchestrator, loop: asyncio.AbstractEventLoop) -> None:
         running.append((orch, loop))
@@ -121,7 +116,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
 
     try:
         return session.supervise(ws, options, prepared, hub, on_started=started, on_orchestrator=attached,
-                                 hooks=_hooks(), parent=parent)
+                                 hooks=supervisor_hooks(), parent=parent)
     finally:
         if view is not None:
             view.close()
@@ -129,41 +124,6 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
         renderer.finish()  # counts still open, and what Dapr wrote while stopping
         console.close()  # writes what is queued: the last lines, "stopped"
         store.close()
-
-
-def run_detached(ws: Workspace, options: UpOptions, timeout: float = 300.0, timings: bool = False) -> int:
-    """Start a background supervisor and wait until its stack is up."""
-    prepared = _prepared(ws, options)  # refuse early: already running, runtime missing
-    began = time.monotonic()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = session.start_detached(ws, options, prepared, hooks=_hooks())
-    _backend_note(prepared)
-    console = ui.err
-    shown = [""]
-    with console.status("starting the stack in the background…") as status:
-        def progress(state: StackSnapshot) -> None:
-            ready = sum(1 for u in state.units.values() if u.state.value == "ready")
-            text = f"{ready}/{len(state.units)} units ready"
-            status.update(f"starting the stack in the background… {text}")
-            if not console.is_terminal and text != shown[0]:
-                # No spinner in a CI log or a pipe: a line each time the count moves.
-                console.print(f"starting in the background: {text} ({time.monotonic() - began:.1f} s)")
-                shown[0] = text
-
-        state = session.wait_detached(ws, child, timeout, progress)
-    from aura_dev.workspace.resolved import ensure_schema_file
-
-    ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; once up, not on the start's CPU
-    from aura_dev.cli.progress import summary
-
-    summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
-    ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
-    if timings:
-        from aura_dev.cli.timings_view import show_timings
-
-        show_timings(ui.out, state.timeline)
-    return 0 if all(s.ready for s in state.services.values()) else 1
 
 
 def run_tui(ws: Workspace, options: UpOptions) -> int:
@@ -178,11 +138,11 @@ def run_tui(ws: Workspace, options: UpOptions) -> int:
         raise AlreadyRunning(exc.message, hint="`aura dev tui` opens the view on it; `aura dev down` stops it") from None
     sys.stdout.flush()
     sys.stderr.flush()
-    child = session.start_detached(ws, options, prepared, hooks=_hooks())
+    child = session.start_detached(ws, options, prepared, hooks=supervisor_hooks())
     return open_view(ws, child=child)
 
 
-def dashboard_link(ws: Workspace | WorkspaceRef, state: StackSnapshot | None) -> str | None:
+def dashboard_link(ws: Workspace | AtWorkspaceFile, state: StackSnapshot | None) -> str | None:
     """The dashboard's URL with this run's token, for the user who runs the stack."""
     if state is None or state.dashboard is None:
         return None

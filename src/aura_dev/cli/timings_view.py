@@ -46,5 +46,9 @@ def show_timings(console: Console, timeline: dict[str, Any] | None) -> None:
     if isinstance(first, (int, float)):
         console.print(f"first spawn at {first:.3f} s" + (f" ({cpu:.3f} s of CPU)" if isinstance(cpu, float) else "")
                       + (f", settled at {settled:.2f} s" if settled else ""))
+    engine = timeline.get("engineReady")
+    if isinstance(engine, (int, float)):
+        console.print(f"aura loaded and planned the run at {engine:.2f} s (units spawned before that were its "
+                      "head start, adopted then)")
     if path:
         console.print("critical path: " + " ← ".join(path))

@@ -123,6 +123,13 @@ class InfraSet:
                               placement=address(InfraKind.PLACEMENT), scheduler=address(InfraKind.SCHEDULER),
                               zipkin=address(InfraKind.ZIPKIN))
 
+    @property
+    def sidecars_wait_for_redis(self) -> bool:
+        """daprd keeps retrying a state store it cannot reach for about 5 s at start (measured
+        with 1.18.2), and a native Redis listens within milliseconds of its spawn: sidecars
+        start beside it.  A Redis container can take longer than that: they wait for it."""
+        return self.backend.name != "native"
+
     async def redis_ready(self, shutdown: asyncio.Event) -> None:
         """daprd loads its components at start and gives up on a store it cannot reach, so
         sidecars wait for Redis.  Placement and the scheduler are not awaited: daprd keeps

@@ -9,15 +9,15 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
-from aura_dev.engine import leftovers, runstate, signals
+from aura_dev.engine import launch_record, leftovers, runstate, signals
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, serve
 from aura_dev.engine.dapr_init_notices import DefaultAddressNotices
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.infra_start import InfraSet
 from aura_dev.engine.portbook import PortBook
+from aura_dev.engine.up_options import UpOptions as UpOptions  # where callers found it before
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.service_start import ServiceStarter
 from aura_dev.engine.shutdown import stop_service, stop_stack
@@ -36,22 +36,12 @@ from aura_dev.plan.model import RunContext
 from aura_dev.plan.resources import prepare_resources
 from aura_dev.plan.service import service_plan
 from aura_dev.runtime import RuntimeInstall
+from aura_dev.units import head_start
 from aura_dev.workspace.graph import closure
 from aura_dev.workspace.load import Workspace
 
 STORE_FLUSH_SECONDS = 0.02  # how often buffered log store writes reach the disk
 STATE_WRITE_DELAY = 0.02  # state changes within this window give one write of state.json
-
-
-@dataclass
-class UpOptions:
-    selected: list[str] = field(default_factory=list)
-    backend: str | None = None
-    reload: bool = True
-    ready_timeout: float | None = None
-    stop_grace: float = 5.0
-    invoked_at: float | None = None  # when the `aura dev up` process was created (the timeline's origin)
-    cpu_before: float = 0.0  # CPU seconds a parent spent before forking this supervisor
 
 
 class Orchestrator:
@@ -151,11 +141,13 @@ class Orchestrator:
         for name in self.selected:
             self.services[name] = self.units.make(self._plan(name))
         self.ports.save()
+        self.timeline.planned()
         self.infra.launch(observers_after=self.startup_settled, spawn=self.spawn)
         redis = asyncio.ensure_future(self.infra.redis_ready(self.shutdown_requested))
         if not self.services:
             self.startup_settled.set()
-        starters = [asyncio.ensure_future(self.starter.start(run, redis)) for run in self.services.values()]
+        gate = redis if self.infra.sidecars_wait_for_redis else None
+        starters = [asyncio.ensure_future(self.starter.start(run, gate)) for run in self.services.values()]
         waiter = asyncio.ensure_future(self.startup_settled.wait())
         stopper = asyncio.ensure_future(self.shutdown_requested.wait())
         await asyncio.wait([waiter, stopper, redis], return_when=asyncio.FIRST_COMPLETED)
@@ -174,6 +166,7 @@ class Orchestrator:
         if not self.startup_settled.is_set() and self.services and self._settled():
             self.startup_settled.set()
             self.timeline.finish()
+            head_start.release_unclaimed()  # early processes no unit wanted
             self._write_state()
 
     def _settled(self) -> bool:
@@ -313,6 +306,7 @@ class Orchestrator:
 
     async def stop_all(self) -> None:
         """Apps together, each sidecar once its app is gone, then infra (`engine.shutdown`)."""
+        head_start.release_unclaimed()  # a start cut short: early processes no unit adopted yet
         await stop_stack(self.hub, list(self.services.values()), list(self.infra.runners.values()))
         for task in list(self._tasks):
             task.cancel()
@@ -335,6 +329,7 @@ class Orchestrator:
                     self._write_state()
                     if on_started is not None:
                         on_started(self)
+                    launch_record.remember(self.ws, self.options, self.infra, self.services)  # for the next start's head start
                     server = await serve(runstate.control_socket_path(self.ws.state_dir), self.handle_control)
                     if on_serving is not None:
                         await on_serving(self)

@@ -14,6 +14,7 @@ from aura_dev.errors import PortInUse
 from aura_dev.net import PortAllocator, can_bind, port_holder
 from aura_dev.plan.infra import InfraKind, InfraPorts, ports_needed
 from aura_dev.plan.model import ServicePorts, SidecarPorts
+from aura_dev.units import head_start
 from aura_dev.workspace.load import Workspace
 from aura_dev.workspace.model import InfraUnit, ServiceDapr
 
@@ -29,6 +30,10 @@ class PortBook:
         self.allocator = PortAllocator(seed=seed)
         self.saved = self._load()
         self._moves: dict[str, int] = {}
+        self.early = head_start.early_ports()  # bound by this start's own head start, not by a stranger
+
+    def _free(self, port: int) -> bool:
+        return port in self.early or can_bind(port)
 
     def _load(self) -> dict[str, int]:
         try:
@@ -45,7 +50,7 @@ class PortBook:
         if isinstance(explicit, int):
             return explicit
         saved = self.saved.get(key)
-        if saved is not None and not self.allocator.is_reserved(saved) and can_bind(saved):
+        if saved is not None and not self.allocator.is_reserved(saved) and self._free(saved):
             self.allocator.reserve(saved)
             port = saved
         else:
@@ -80,7 +85,7 @@ class PortBook:
         busy = []
         for port, where in claims:
             self.allocator.reserve(port)
-            if not can_bind(port):
+            if not self._free(port):
                 holder = port_holder(port)
                 busy.append(f"{where}: port {port} is held by {holder.describe() if holder else 'another process'}")
         if busy:

@@ -1,7 +1,8 @@
 """Starting one service's units, each gated only on what it really needs.
 
-- The sidecar waits for Redis alone: daprd loads its components at start and gives up on
-  a store it cannot reach.  Placement and the scheduler it retries by itself, and its full
+- The sidecar waits for nothing with a native Redis (daprd retries a store it cannot reach
+  for ~5 s at start; a native Redis listens in milliseconds), and for Redis alone with a
+  container.  Placement and the scheduler it retries by itself, and its full
   health (`/v1.0/healthz`, part of the app's readiness) stays 500 until both are
   connected, so nothing is reported ready early.
 - The app waits for the services it `dependsOn` to be ready (their app and sidecar);
@@ -11,7 +12,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.services import ServiceRun
@@ -27,6 +28,10 @@ class ServiceStarter:
         self.shutdown = shutdown
         self.timeline = timeline
         self.infra = infra
+        # An app held back by its dependencies, and again once they are ready (`engine.warm_reload`
+        # boots a Python app's interpreter and imports meanwhile, and runs its code from there).
+        self.on_held: Callable[[ServiceRun], None] | None = None
+        self.before_launch: Callable[[ServiceRun], Awaitable[None]] | None = None
 
     def record_needs(self, run: ServiceRun) -> None:
         """What each unit's readiness builds on, for the timeline's critical path."""
@@ -45,6 +50,8 @@ class ServiceStarter:
 
     async def _start_app(self, run: ServiceRun) -> None:
         deps = [self.services[d] for d in run.plan.depends_on if d in self.services]
+        if self.on_held is not None and not all(d.is_ready() for d in deps):
+            self.on_held(run)
         while not self.shutdown.is_set() and not all(d.is_ready() for d in deps):
             waiting_for = [r for d in deps for r in d.runners() if not r.ready.is_set()]
             run.app.waiting("for " + ", ".join(d.name for d in deps if not d.is_ready()))
@@ -54,6 +61,8 @@ class ServiceStarter:
             _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
+        if self.before_launch is not None and not self.shutdown.is_set():
+            await self.before_launch(run)
         if not self.shutdown.is_set():
             run.app.launch()
 

@@ -23,7 +23,7 @@ from aura_dev.infra.select import backend_factory, resolve_backend
 from aura_dev.logs.store import LogStore
 from aura_dev.runtime import RuntimeInstall, require_runtime
 from aura_dev.workspace.load import Workspace
-from aura_dev.workspace.locate import WorkspaceRef
+from aura_dev.workspace.locate import AtWorkspaceFile, WorkspaceRef
 
 DETACHED_POLL_SECONDS = 0.02
 STOP_WAIT_SECONDS = 120.0  # an `up` waits this long for a stack that is stopping
@@ -161,29 +161,8 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks:
         os._exit(code)
 
 
-def supervisor_log(ws: Workspace | WorkspaceRef) -> Path:
+def supervisor_log(ws: Workspace | AtWorkspaceFile) -> Path:
     return runstate.run_dir(ws.state_dir) / "supervisor.log"
-
-
-def wait_detached(ws: Workspace, child: int, timeout: float,
-                  on_progress: Callable[[StackSnapshot], None] | None = None) -> StackSnapshot:
-    """Until the detached supervisor's start has settled; its snapshot then."""
-    began = time.monotonic()
-    while True:
-        state = runstate.read_state(ws.state_dir)
-        if state and state.supervisor_pid != child:
-            state = None  # left by an earlier supervisor that was killed; ours cleans it up
-        if state and state.settled:
-            return state
-        if os.waitpid(child, os.WNOHANG) != (0, 0):
-            tail = supervisor_log(ws).read_text(errors="replace").splitlines()[-25:]
-            raise StartupError("the background supervisor stopped during start", details=tail,
-                               hint=f"full log: {supervisor_log(ws)}")
-        if time.monotonic() - began > timeout:
-            raise StartupError(f"the stack was not up after {timeout:g} s", hint="see `aura dev logs`")
-        if state and on_progress is not None:
-            on_progress(state)
-        time.sleep(DETACHED_POLL_SECONDS)
 
 
 def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], which: Which) -> ControlReply:

@@ -17,6 +17,7 @@ from typing import Any
 from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.logs.record import Level, LogChunk, UnitRef
+from aura_dev.units import head_start
 
 
 @dataclass
@@ -50,6 +51,7 @@ class StartTimeline:
         self.first_spawn_cpu: float | None = None
         self.units: dict[str, UnitTimes] = {}
         self.settled: float | None = None
+        self.engine_ready: float | None = None  # aura had loaded the workspace and planned the run
         self._hub: EventHub | None = None
 
     def _now(self) -> float:
@@ -72,11 +74,28 @@ class StartTimeline:
         """The start settled: stop recording (a restart later is not part of this start)."""
         if self.settled is None:
             self.settled = self._now()
+            self._head_start()
         if self._hub is not None:
             self._hub.detach(self)
             if self.on_state in self._hub.state_listeners:
                 self._hub.state_listeners.remove(self.on_state)
             self._hub = None
+
+    def planned(self) -> None:
+        """The engine is loaded and the run planned: from here it spawns (or adopts) units."""
+        if self.engine_ready is None:
+            self.engine_ready = self._now()
+
+    def _head_start(self) -> None:
+        """Units adopted from the head start were spawned before the engine saw them."""
+        for label, times in self.units.items():
+            early = head_start.spawned_at(label)
+            if early is not None:  # and it waited for nothing: what it "waited for" was the engine's start
+                times.spawned = early - self.origin
+                times.waited_for, times.wait_began = [], None
+        cpu = head_start.first_spawn_cpu()
+        if cpu is not None:
+            self.first_spawn_cpu = self.cpu_before + cpu
 
     # -- what the engine tells it ---------------------------------------------------------
 
@@ -131,6 +150,7 @@ class StartTimeline:
         return {"origin": self.origin, "firstSpawn": round(min(spawns), 3) if spawns else None,
                 "firstSpawnCpu": None if self.first_spawn_cpu is None else round(self.first_spawn_cpu, 3),
                 "settled": None if self.settled is None else round(self.settled, 3),
+                "engineReady": None if self.engine_ready is None else round(self.engine_ready, 3),
                 "units": {label: times.to_json() for label, times in self.units.items()},
                 "criticalPath": critical_path(self.units)}
 

@@ -26,6 +26,7 @@ from aura_dev.units.python_entry import PythonEntry, python_entry
 from aura_dev.units.standby import TIMED_OUT, Standby, StandbyFiles, boot_argv
 
 PREPARE_TIMEOUT = 300.0  # seconds a standby may take to import (a loaded laptop); then it is dropped
+PREBOOT_WAIT = 30.0  # seconds a released app waits for its preboot still importing; then it starts cold
 SETTLE_SECONDS = 0.3  # an app that just became ready answers its first requests before a standby imports
 
 
@@ -39,7 +40,11 @@ class WarmReload:
         self.code_failed: set[str] = set()  # ... and that cold start failed too: the code is broken
         self.one_at_a_time = asyncio.Lock()
         self.folder = orch.ws.state_dir / "standby"
+        self.preboots: dict[str, asyncio.Future[None]] = {}  # held apps whose standby is importing
+        self.prebooted: set[str] = set()  # their first start runs from it
         orch.units.app_unit = self.app_unit
+        orch.starter.on_held = self._held
+        orch.starter.before_launch = self._released
         orch.hub.state_listeners.append(self._on_state)
         orch.spawn(self._close_at_shutdown())
 
@@ -69,7 +74,12 @@ class WarmReload:
             if why is None:
                 del self.standbys[name]
                 self.warm_boot.add(name)
-                self.orch.hub.notice(ref, f"warm start: the standby (pid {standby.process.pid}) runs the new code")
+                if name in self.prebooted:
+                    self.prebooted.discard(name)
+                    self.orch.hub.notice(ref, f"started from its preboot (pid {standby.process.pid}): its imports "
+                                         "ran while its dependencies came up")
+                else:
+                    self.orch.hub.notice(ref, f"warm start: the standby (pid {standby.process.pid}) runs the new code")
                 return standby.unit(bind_wait=self.orch.options.stop_grace)
             if standby.is_ready or (standby.exited is not None and standby.exited.done()):  # stale, or gone
                 self._discard(name)
@@ -112,6 +122,47 @@ class WarmReload:
             run = self.orch.services.get(name)
             self.orch.hub.notice(run.app.ref if run else None, f"no warm reloads for this app ({why}); its "
                                  "reloads are cold starts from now on", Level.WARN)
+
+    # -- preboots: a held app's interpreter and imports, while its dependencies come up -----
+
+    def _held(self, run: ServiceRun) -> None:
+        """`dependsOn` holds the app's *code* until its dependencies are ready, not its
+        interpreter: a standby (at the app's own priority) imports what the app's last run
+        imported — never the app's own modules — and runs the app once they are ready.
+        Only with a record of a previous run: without one there is nothing to preload."""
+        entry = self._entry(run)
+        files = self._files(run.name)
+        if entry is None or run.name in self.standbys or not files.record.is_file():
+            return
+        spec = run.plan.app
+        standby = Standby(run.app.ref, entry, argv=spec.argv, env=spec.env, cwd=spec.cwd,
+                          service_dir=run.plan.service_dir, files=files, sink=self.orch.hub.chunk, mode="preboot")
+        self.standbys[run.name] = standby
+        self.preboots[run.name] = asyncio.ensure_future(self._preboot(run.name, standby))
+
+    async def _preboot(self, name: str, standby: Standby) -> None:
+        try:
+            refusal = await standby.prepare(PREPARE_TIMEOUT)
+        except OSError as exc:
+            refusal = f"its standby could not start: {exc}"
+        if refusal is None:
+            self.prebooted.add(name)
+            return
+        if self.standbys.get(name) is standby:
+            del self.standbys[name]
+        if refusal != TIMED_OUT and not self.orch.shutdown_requested.is_set():
+            self._go_cold(name, refusal)
+
+    async def _released(self, run: ServiceRun) -> None:
+        """Its dependencies are ready: a preboot still importing began long before a cold
+        start would, so it is waited for (bounded); then `app_unit` uses it if it may."""
+        task = self.preboots.pop(run.name, None)
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), PREBOOT_WAIT)
+        except asyncio.TimeoutError:
+            self._discard(run.name)
 
     # -- standbys -------------------------------------------------------------------------
 

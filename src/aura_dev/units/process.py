@@ -27,6 +27,8 @@ import psutil
 
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
+from aura_dev.units import head_start
+from aura_dev.units.adopted import adopt
 from aura_dev.units.base import UnitIdentity
 
 OutputSink = Callable[[LogChunk], None]
@@ -145,16 +147,23 @@ class ProcessUnit:
         loop = asyncio.get_running_loop()
         self.returncode = None
         self.stopping = False
-        transport, protocol = await loop.subprocess_exec(
-            lambda: _OutputProtocol(self.unit, self.sink, loop),
-            *dies_with_parent(self.argv, self.env, self.cwd),
-            stdin=asyncio.subprocess.PIPE if self.stdin_pipe else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=str(self.cwd),
-            env=self.env,
-            start_new_session=True,
-        )
+        argv = dies_with_parent(self.argv, self.env, self.cwd)
+        early = None if self.stdin_pipe else head_start.claim(self.unit.label, argv, self.env, self.cwd)
+        transport: asyncio.SubprocessTransport
+        if early is not None:  # spawned before the engine was loaded, exactly as it would be now
+            protocol = _OutputProtocol(self.unit, self.sink, loop)
+            transport = await adopt(early, protocol)
+        else:
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _OutputProtocol(self.unit, self.sink, loop),
+                *argv,
+                stdin=asyncio.subprocess.PIPE if self.stdin_pipe else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=str(self.cwd),
+                env=self.env,
+                start_new_session=True,
+            )
         self._transport, self._protocol = transport, protocol
         pid = transport.get_pid()
         try:

@@ -122,13 +122,14 @@ class Standby:
     """One standby process of one service, from spawn to being used or thrown away."""
 
     def __init__(self, ref: UnitRef, entry: PythonEntry, *, argv: Sequence[str], env: Mapping[str, str],
-                 cwd: Path, service_dir: Path, files: StandbyFiles, sink: OutputSink) -> None:
+                 cwd: Path, service_dir: Path, files: StandbyFiles, sink: OutputSink, mode: str = "standby") -> None:
         self.entry = entry
         self.made_for = (tuple(argv), dict(env), cwd)
         self.service_dir = service_dir
         self.files = files
         self.output = HeldOutput(sink)
-        self.process = ProcessUnit(ref, boot_argv(entry, "standby", files, service_dir), env=env, cwd=cwd,
+        self.mode = mode  # "standby": for a reload, imports at low priority; "preboot": for a held start
+        self.process = ProcessUnit(ref, boot_argv(entry, mode, files, service_dir), env=env, cwd=cwd,
                                    sink=self.output, stdin_pipe=True)
         self.dependencies = dependency_files(service_dir)
         self.interpreter = interpreter_of(entry, env, cwd)

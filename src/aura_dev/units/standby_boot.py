@@ -131,9 +131,10 @@ def _socket_count() -> int:
         return 0
 
 
-def preload(record: str, service_dir: str) -> tuple[list[str], str]:
-    """Import the recorded modules in a thread of low priority; the modules that failed, and
-    why this interpreter may not serve as a standby ("" if it may)."""
+def preload(record: str, service_dir: str, low_priority: bool = True) -> tuple[list[str], str]:
+    """Import the recorded modules in a thread (of low priority for a reload's standby; a
+    preboot's is on the start's critical path); the modules that failed, and why this
+    interpreter may not serve as a standby ("" if it may)."""
     import importlib
     import json
     import signal
@@ -151,7 +152,8 @@ def preload(record: str, service_dir: str) -> tuple[list[str], str]:
 
     def work() -> None:
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRELOAD_NICE)  # Linux: this thread
+            if low_priority:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRELOAD_NICE)  # Linux: this thread
         except (OSError, AttributeError):
             pass
         for name in names:
@@ -220,8 +222,8 @@ def main(argv: list[str]) -> None:
     service_dir = os.path.realpath(service_dir)
     sys.path.insert(0, os.getcwd() if kind == "module" else os.path.dirname(os.path.realpath(target)))
     bind_wait, announce = 0.0, False
-    if mode == "standby":
-        failed, refusal = preload(record, service_dir)
+    if mode in ("standby", "preboot"):
+        failed, refusal = preload(record, service_dir, low_priority=mode == "standby")
         if refusal:
             print(FAILED_MARKER + refusal, flush=True)
             sys.exit(3)

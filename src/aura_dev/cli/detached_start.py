@@ -1,0 +1,245 @@
+"""`aura dev up --detach`: the supervisor is forked first, before anything heavy is imported.
+
+The forked supervisor starts the stack's head start (`units.head_start`: the units the last
+start launched at once, spawned from its record) within milliseconds, then loads and checks
+the workspace and runs the stack, while this process only waits and shows progress.  Its
+processes are its own children from the first spawn, which is what lets the engine adopt
+them (a unit spawned by this process could not be waited for by a sibling).
+
+The two talk over a pipe: the supervisor sends a refusal (an `AuraError` or `OSError`,
+pickled, shown here exactly as if this process had raised it), notes to print, and "settled"
+once the start has settled.  End of file before that means it died: its log says why.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import struct
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aura_dev.engine.orchestrator import Orchestrator, UpOptions
+
+HEADER = struct.Struct("!I")
+PROGRESS_SECONDS = 0.1  # how often the waiting side reads the state for its progress line
+DETACHED_TIMEOUT = 300.0
+
+
+class Channel:
+    """The supervisor's end of the pipe: whole pickled messages, never blocking for long."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, kind: str, payload: Any = None) -> None:
+        if self.fd < 0:
+            return
+        body = pickle.dumps((kind, payload))
+        try:
+            os.write(self.fd, HEADER.pack(len(body)) + body)
+        except OSError:  # the waiting side is gone (Ctrl-C): the stack runs on regardless
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def start(services: list[str], workspace: Path | None, options: UpOptions, *, timings: bool) -> int:
+    """Fork the supervisor, wait until its start has settled; the exit code."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    options.cpu_before = time.process_time()  # the child's own CPU clock starts at zero
+    readable, writable = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(readable)
+        _supervisor(Channel(writable), services, workspace, options)  # never returns
+    os.close(writable)
+    return _wait(child, readable, workspace, timings=timings)
+
+
+# ---------------------------------------------------------------------- the supervisor side
+
+
+def _supervisor(channel: Channel, services: list[str], workspace: Path | None, options: UpOptions) -> None:
+    code = 1
+    try:
+        os.setsid()
+        code = _supervise(channel, services, workspace, options)
+    except BaseException as exc:  # everything, even SystemExit: the waiting side must hear of it
+        _refuse(channel, exc)
+    finally:
+        from aura_dev.units import head_start
+
+        head_start.release_unclaimed()
+        channel.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _refuse(channel: Channel, exc: BaseException) -> None:
+    from aura_dev.errors import AuraError
+
+    if isinstance(exc, (AuraError, OSError)):
+        try:
+            channel.send("error", exc)
+            return
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pass
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    print(text, file=sys.stderr, flush=True)  # the supervisor's log, once it has one
+    channel.send("crash", text.splitlines()[-25:])
+
+
+def _supervise(channel: Channel, services: list[str], workspace: Path | None, options: UpOptions) -> int:
+    from aura_dev.units import head_start
+    from aura_dev.workspace.locate import discover
+
+    file = discover(explicit=workspace)
+    head_start.launch_for(file, options.selected, options.backend, options.reload)
+    from aura_dev.cli.stack_view import supervisor_hooks
+    from aura_dev.engine import session
+    from aura_dev.engine.events import EventHub
+    from aura_dev.workspace.disk import require_writable
+    from aura_dev.workspace.load import load_workspace
+
+    ws = load_workspace(file)
+    ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
+    require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
+    prepared = session.prepare(ws, options)
+    if prepared.backend_reason:
+        channel.send("note", f"infra backend auto → {prepared.backend}: {prepared.backend_reason}")
+    log_path = session.supervisor_log(ws)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    for target, source in ((0, null), (1, log), (2, log)):
+        os.dup2(source, target)
+    os.close(log)
+    os.close(null)
+    os.chdir(ws.root)
+
+    def settled(_orch: Orchestrator) -> None:
+        channel.send("settled")
+        channel.close()
+        from aura_dev.workspace.resolved import ensure_schema_file
+
+        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; after the start, off its path
+
+    store = session.log_store(ws)
+    try:
+        return session.supervise(ws, options, prepared, EventHub(store), on_started=settled,
+                                 hooks=supervisor_hooks())
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------- the waiting side
+
+
+def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -> int:
+    from aura_dev.cli import console as ui
+    from aura_dev.engine import runstate, session
+    from aura_dev.errors import StartupError
+    from aura_dev.workspace.locate import FoundWorkspace, discover
+
+    ws = FoundWorkspace(discover(explicit=workspace).absolute())
+    began = time.monotonic()
+    reader = _Messages(readable)
+    console = ui.err
+    shown = [""]
+    with console.status("starting the stack in the background…") as status:
+        while True:
+            message = reader.next(PROGRESS_SECONDS)
+            if message is None:  # nothing yet: show progress
+                state = runstate.read_state(ws.state_dir)
+                if state is not None and state.supervisor_pid == child:
+                    ready = sum(1 for u in state.units.values() if u.state.value == "ready")
+                    text = f"{ready}/{len(state.units)} units ready"
+                    status.update(f"starting the stack in the background… {text}")
+                    if not console.is_terminal and text != shown[0]:
+                        # No spinner in a CI log or a pipe: a line each time the count moves.
+                        console.print(f"starting in the background: {text} ({time.monotonic() - began:.1f} s)")
+                        shown[0] = text
+                if time.monotonic() - began > DETACHED_TIMEOUT:
+                    raise StartupError(f"the stack was not up after {DETACHED_TIMEOUT:g} s",
+                                       hint="see `aura dev logs`")
+                continue
+            kind, payload = message
+            if kind == "note":
+                console.print(f"[dim]{ui.escape(str(payload))}[/]")
+            elif kind == "settled":
+                break
+            elif kind == "error":
+                os.waitpid(child, 0)
+                raise payload
+            else:  # "crash", or the end of the pipe: the supervisor died
+                os.waitpid(child, 0)
+                log = session.supervisor_log(ws)
+                details = payload if kind == "crash" else _tail(log)
+                raise StartupError("the background supervisor stopped during start", details=details,
+                                   hint=f"full log: {log}" if log.exists() else "run `aura dev up` in the foreground")
+    os.close(readable)
+    state = runstate.read_state(ws.state_dir)
+    if state is None:
+        raise StartupError("the stack stopped right after its start", hint="see `aura dev logs`")
+    from aura_dev.cli.progress import summary
+    from aura_dev.cli.stack_view import dashboard_link
+
+    summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
+    ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
+    if timings:
+        from aura_dev.cli.timings_view import show_timings
+
+        show_timings(ui.out, state.timeline)
+    return 0 if all(s.ready for s in state.services.values()) else 1
+
+
+def _tail(log: Path) -> list[str]:
+    try:
+        return log.read_text(errors="replace").splitlines()[-25:]
+    except OSError:
+        return []
+
+
+class _Messages:
+    """The waiting side of the pipe: `next` gives a message, None on a timeout, ("eof", None)
+    once the pipe is closed without one."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def next(self, timeout: float) -> tuple[str, Any] | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._parse()
+            if message is not None:
+                return message
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return ("eof", None)
+            self.buffer += chunk
+
+    def _parse(self) -> tuple[str, Any] | None:
+        if len(self.buffer) < HEADER.size:
+            return None
+        (size,) = HEADER.unpack_from(self.buffer)
+        if len(self.buffer) < HEADER.size + size:
+            return None
+        body, self.buffer = self.buffer[HEADER.size:HEADER.size + size], self.buffer[HEADER.size + size:]
+        kind, payload = pickle.loads(body)
+        return str(kind), payload

@@ -1,0 +1,211 @@
+"""The head start of `aura dev up`: the units the last successful start launched at once
+(infra, sidecars, apps that depend on nothing) are spawned again from a record of that
+start, milliseconds after `up` began — before aura has imported its engine or read the
+workspace, which takes a few hundred milliseconds of CPU.
+
+Nothing here decides what runs: when the engine, having planned the run the normal way,
+starts a unit, it *claims* the early process only if that process is exactly what it would
+spawn now — same argv, environment, folder, and the same content in the files aura
+rendered for it — and adopts it (`units.adopted`).  An early process that does not match is
+killed before its unit is spawned (its ports are needed); one never claimed is killed once
+the start has settled.  So a stale record costs a wasted spawn, never a wrong run.
+
+The record (`.aura/run/launch.json`) is used only when the workspace file, the services
+asked for and the options are those it was written for, and every port it names is free.
+Standard library only: this runs before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aura_dev.loopback import can_bind
+
+RECORD = "launch.json"
+STATE_DIR = ".aura"  # as `workspace.locate` (not imported: this module comes before everything)
+FORMAT = 1
+F_SETPIPE_SZ = 1031
+PIPE_BYTES = 1 << 20
+
+
+class EarlyProcess:
+    __slots__ = ("label", "argv", "env", "cwd", "files", "popen", "spawned_at")
+
+    def __init__(self, label: str, argv: list[str], env: dict[str, str], cwd: str, files: dict[str, str],
+                 popen: subprocess.Popen[bytes], spawned_at: float) -> None:
+        self.label = label
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.files = files  # rendered file -> its digest when this process was spawned
+        self.popen = popen
+        self.spawned_at = spawned_at  # wall clock
+
+
+_waiting: list[EarlyProcess] = []  # spawned, not yet claimed
+_claimed: dict[str, float] = {}  # label -> when its adopted process was spawned (wall clock)
+_first_spawn_cpu: list[float] = []
+_early_ports: set[int] = set()  # every port the record gave to a process spawned early
+
+
+def record_key(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> str:
+    """What the record must have been written for."""
+    from aura_dev import __version__
+
+    digest = hashlib.sha256()
+    for part in (__version__, str(workspace_file.absolute()), "\0".join(selected), str(backend), str(reload),
+                 os.environ.get("AURA_ZIPKIN", "")):
+        digest.update(part.encode() + b"\0")
+    try:
+        digest.update(workspace_file.read_bytes())
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def record_path(state_dir: Path) -> Path:
+    return state_dir / "run" / RECORD
+
+
+def digest_files(paths: Iterable[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            found[path] = ""
+    return found
+
+
+def launch(state_dir: Path, key: str) -> int:
+    """Spawn what the record says, where it still applies; how many were spawned."""
+    try:
+        record = json.loads(record_path(state_dir).read_bytes())
+    except (OSError, ValueError):
+        return 0
+    if not key or not isinstance(record, dict) or record.get("format") != FORMAT or record.get("key") != key:
+        return 0
+    for unit in record.get("units", []):
+        try:
+            _spawn(unit)
+        except (OSError, KeyError, TypeError, ValueError):
+            continue  # this unit starts the normal way
+    return len(_waiting)
+
+
+def launch_for(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> int:
+    """`launch` for this workspace and these options (its state folder sits beside the file)."""
+    return launch(workspace_file.parent / STATE_DIR, record_key(workspace_file, selected, backend, reload))
+
+
+def _spawn(unit: Mapping[str, Any]) -> None:
+    if not all(can_bind(int(port)) for port in unit["ports"]):
+        return
+    files = digest_files(unit["files"])
+    if files != unit["files"]:  # a file aura renders for it changed since: not the same unit
+        return
+    env = dict(os.environ)
+    env.update(unit["env"])
+    for name in unit["unset"]:
+        env.pop(name, None)
+    argv = [str(a) for a in unit["argv"]]
+    popen = subprocess.Popen(argv, cwd=unit["cwd"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+    spawned_at = time.time()
+    if not _first_spawn_cpu:
+        _first_spawn_cpu.append(time.process_time())
+    for stream in (popen.stdout, popen.stderr):
+        try:
+            fcntl.fcntl(stream.fileno(), F_SETPIPE_SZ, PIPE_BYTES)  # type: ignore[union-attr]
+        except (OSError, ValueError, AttributeError):
+            pass
+    _early_ports.update(int(port) for port in unit["ports"])
+    _waiting.append(EarlyProcess(str(unit["label"]), argv, env, str(unit["cwd"]), files, popen, spawned_at))
+
+
+def claim(label: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes] | None:
+    """The early process of `label`, if it is exactly what would be spawned now; an early
+    process of that label that is not is ended first (it holds the unit's ports)."""
+    for early in _waiting:
+        if early.label == label:
+            break
+    else:
+        return None
+    _waiting.remove(early)
+    if (early.argv == list(argv) and early.env == dict(env) and early.cwd == str(cwd)
+            and digest_files(early.files) == early.files):
+        _claimed[label] = early.spawned_at
+        return early.popen
+    _end(early.popen)
+    return None
+
+
+def spawned_at(label: str) -> float | None:
+    """When the process `label` adopted was spawned (before the engine saw it)."""
+    return _claimed.get(label)
+
+
+def first_spawn_cpu() -> float | None:
+    """CPU seconds this process had used at its first early spawn, if one was claimed."""
+    return _first_spawn_cpu[0] if _first_spawn_cpu and _claimed else None
+
+
+def early_ports() -> frozenset[int]:
+    """The ports the record gave to processes spawned early: the engine must not count
+    them as taken by someone else."""
+    return frozenset(_early_ports)
+
+
+def release_unclaimed() -> None:
+    """End every early process no unit claimed (the start settled without it, or failed)."""
+    while _waiting:
+        _end(_waiting.pop().popen)
+
+
+def _end(popen: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        popen.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (popen.stdout, popen.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def write_record(state_dir: Path, key: str, units: Sequence[Mapping[str, Any]]) -> None:
+    """Remember what this start launched at once (`units`: label, argv, env, cwd, ports,
+    files), for the next start's head start.  The environment is kept as its difference
+    from this process's own (no copy of the user's whole environment on disk)."""
+    entries = []
+    for unit in units:
+        env: Mapping[str, str] = unit["env"]
+        entries.append({
+            "label": unit["label"], "argv": list(unit["argv"]), "cwd": str(unit["cwd"]),
+            "env": {k: v for k, v in env.items() if os.environ.get(k) != v},
+            "unset": sorted(k for k in os.environ if k not in env),
+            "ports": sorted(set(unit["ports"])), "files": digest_files(unit["files"]),
+        })
+    path = record_path(state_dir)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600: it holds the apps' own environment variables.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps({"format": FORMAT, "key": key, "units": entries}))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # no record: the next start is only slower
