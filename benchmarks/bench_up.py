@@ -18,6 +18,11 @@ For the sample workspace and for generated workspaces of 1, 10 and 30 trivial se
   an app that depends on others is started once their sidecars answer 204 — the least
   any tool that honours the dependency can do.
 
+- aura with `infra.keep: true` (the 1- and 10-service workspaces, `--keep-sizes`): its Redis,
+  placement and scheduler were started by an `up`/`down` of the same workspace before the
+  runs and are reused (NOT counted, like `dapr run -f`'s pre-started infra); `down` stops the
+  apps and sidecars and leaves that infra running; `down --all` at the end stops it.
+
 aura's first start of each workspace (no `.aura` folder: no saved ports, no head-start
 record) is measured once, apart; the interleaved runs are later starts, as a user's every
 `up` after the first.
@@ -190,6 +195,29 @@ def run_aura(root: Path, binary: str | None = None, fresh: bool = False) -> tupl
     return up, time.monotonic() - start
 
 
+def infra_ports(state: dict[str, Any]) -> set[int]:
+    return {p for label in ("redis", "placement", "scheduler") for p in
+            ((state["units"].get(label) or {}).get("ports") or {}).values() if isinstance(p, int)}
+
+
+def run_aura_kept(root: Path) -> tuple[float, float]:
+    """`up` reusing kept infra, `down` leaving it running (until every other port is free)."""
+    start = time.monotonic()
+    done = subprocess.run([aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)], capture_output=True,
+                          text=True)
+    up = time.monotonic() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"aura dev up (infra.keep) failed: {done.stderr[-2000:]}")
+    state = json.loads((root / ".aura" / "run" / "state.json").read_text())
+    kept = infra_ports(state)
+    ports = [p for u in state["units"].values() for p in (u.get("ports") or {}).values()
+             if isinstance(p, int) and p not in kept]
+    start = time.monotonic()
+    subprocess.run([aura(), "dev", "down", "-w", str(root)], capture_output=True, check=True)
+    wait_until(lambda: all(port_free(p) for p in ports), timeout=60)
+    return up, time.monotonic() - start
+
+
 def start_infra(work: Path, runtime: Any, with_scheduler: bool) -> tuple[list[subprocess.Popen[bytes]], dict[str, int]]:
     ports = {"redis": BASE_PORT, "placement": BASE_PORT + 1, "placement_healthz": BASE_PORT + 2,
              "placement_metrics": BASE_PORT + 3, "raft": BASE_PORT + 4, "scheduler": BASE_PORT + 5,
@@ -318,8 +346,8 @@ def run_dapr(work: Path, runtime: Any, cli: Path, services: list[Service]) -> tu
         stop_all(infra)
 
 
-def aura_workspace(root: Path, services: list[Service]) -> Path:
-    body = ["name: upbench", "infra: {backend: native}", "services:"]
+def aura_workspace(root: Path, services: list[Service], keep: bool = False) -> Path:
+    body = ["name: upbench", f"infra: {{backend: native{', keep: true' if keep else ''}}}", "services:"]
     for svc in services:
         body += [f"  {svc.name}:", f"    path: {svc.folder.relative_to(root)}", "    command: [python3, app.py]",
                  "    healthCheck: tcp"]
@@ -354,17 +382,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-dapr", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--keep-sizes", default="1,10", help="generated workspaces also measured with infra.keep")
     parser.add_argument("--baseline", help="another `aura` command (an older build) measured beside this one")
     args = parser.parse_args()
     precompile()
     runtime = require_runtime(DEFAULT_RUNTIME_VERSION)
     cli = None if args.skip_dapr else dapr_cli()
     sizes = sorted({1, *(int(s) for s in args.sizes.split(","))})  # the 1-service case in every run
-    rows, timings, baselines, sample_timeline = [], [], [], None
+    keep_sizes = {int(s) for s in args.keep_sizes.split(",") if s}
+    rows, timings, baselines, kept_rows, sample_timeline = [], [], [], [], None
     load_at_start = machine()
     with tempfile.TemporaryDirectory(prefix="aura-bench-up-") as tmp:
         work = Path(tmp)
         cases: list[tuple[str, Path, list[Service]]] = []
+        kept_roots: dict[Path, Path] = {}  # a generated workspace -> its twin with infra.keep
         if not args.skip_sample:
             sample = work / "sample"
             shutil.copytree(REPO / "sample-workspace", sample, ignore=shutil.ignore_patterns(".aura", "node_modules"))
@@ -376,15 +407,22 @@ def main() -> None:
             root.mkdir()
             services = generated(root, size)
             cases.append((f"{size} trivial", aura_workspace(root, services), services))
+            if size in keep_sizes:
+                twin = work / f"gen{size}-keep"
+                shutil.copytree(root, twin)
+                kept_roots[root] = aura_workspace(twin, generated(twin, size), keep=True)
         for label, root, services in cases:
             has_deps = any(s.depends_on for s in services)
             times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": [],
-                                                           "base": [], "first": []}
+                                                           "base": [], "first": [], "keep": []}
             # A workspace's first start (nothing saved in `.aura`) is measured once, apart;
             # the runs below are later starts, as a user's every `up` after the first.
             if args.baseline:
                 run_aura(root, args.baseline, fresh=True)
             times["first"].append(run_aura(root, fresh=True))
+            twin = kept_roots.get(root)
+            if twin is not None:  # the kept infra's own start: before the runs, not counted
+                run_aura_kept(twin)
             for _ in range(args.repeat):  # interleaved: load changes hit every method alike
                 times["floor"].append(run_floor(work, runtime, services))
                 if has_deps:
@@ -392,6 +430,8 @@ def main() -> None:
                 times["aura"].append(run_aura(root))
                 if args.baseline:
                     times["base"].append(run_aura(root, args.baseline))
+                if twin is not None:
+                    times["keep"].append(run_aura_kept(twin))
                 if cli is not None:
                     times["dapr"].append(run_dapr(work, runtime, cli, services))
                 print(f"{label}: {[(k, v[-1]) for k, v in times.items() if v]}", flush=True)
@@ -406,6 +446,14 @@ def main() -> None:
                          f"{dapr_up / aura_up:.2f}×" if dapr_up else "-",
                          spread(down["floor"]), spread(down["aura"]), spread(down["dapr"]) if down["dapr"] else "-",
                          f"{median(down['aura']) / median(down['floor']):.2f}×"])
+            if twin is not None:
+                subprocess.run([aura(), "dev", "down", "--all", "-w", str(twin)], capture_output=True, check=True)
+                keep_up = median(up["keep"])
+                kept_rows.append([label, spread(up["floor"]), spread(up["aura"]), spread(up["keep"]),
+                                  spread(up["dapr"]) if dapr_up else "-", f"{keep_up / floor_up:.2f}×",
+                                  f"{aura_up - keep_up:.2f} s ({1 - keep_up / aura_up:.0%})",
+                                  f"{dapr_up / keep_up:.2f}×" if dapr_up else "-",
+                                  spread(down["aura"]), spread(down["keep"])])
             if args.baseline:
                 baselines.append([label, spread(up["base"]), spread(up["aura"]),
                                   f"{median(up['aura']) / median(up['base']):.2f}×", spread(down["base"]),
@@ -431,6 +479,11 @@ def main() -> None:
         "#### aura's start-up and critical path (`aura dev up --timings`)", "",
         table(["workspace", "first up of the workspace s (no `.aura`)", "first spawn s", "CPU before first spawn s",
                "critical path (last run)"], timings),
+        *(["", "#### aura with `infra.keep: true` (kept Redis, placement, scheduler started before, not counted)",
+           "", table(["workspace", "floor up s", "aura up s", "aura keep up s", "dapr run -f up s", "keep / floor",
+                      "keep saves", "dapr / keep", "aura down s", "aura keep down s"], kept_rows), "",
+           "keep down: apps and sidecars stopped, their ports free; the kept infra stays running."]
+          if kept_rows else []),
         *(["", f"#### This build against `{args.baseline}`, same runs", "",
            table(["workspace", "baseline up s", "aura up s", "aura / baseline", "baseline down s", "aura down s",
                   "aura / baseline down"], baselines)] if baselines else []),

@@ -100,3 +100,9 @@ def test_without_a_supervisor_down_is_a_no_op(tmp_path: Path) -> None:
     started = time.monotonic()
     seconds, cleaned = bring_down_at(tmp_path / ".aura")
     assert cleaned == [] and seconds <= time.monotonic() - started
+
+
+def test_down_looks_for_kept_infra_where_infra_keep_records_it(tmp_path: Path) -> None:
+    from aura_dev.engine import kept_record, run_files
+
+    assert run_files.kept_path(tmp_path / ".aura") == kept_record.kept_path(tmp_path / ".aura")

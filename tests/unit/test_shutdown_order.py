@@ -30,6 +30,7 @@ class FakeRunner:
         self.ref = UnitRef(name, source)
         self.task: Any = object()
         self.log, self.seconds, self.fails = log, seconds, fails
+        self.unit: Any = None  # not a kept unit (infra.keep): stopped like any other
 
     async def shutdown(self) -> None:
         self.log.append(("begin", self.ref.label, time.monotonic()))

@@ -102,6 +102,7 @@ def _refuse(channel: Channel, exc: BaseException) -> None:
 
 
 def _supervise(channel: Channel, services: list[str], workspace: Path | None, options: UpOptions) -> int:
+    waiting = os.getppid()  # the command that forked this supervisor, until it exits
     from aura_dev.units import head_start
     from aura_dev.workspace.locate import discover
 
@@ -132,16 +133,46 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
     def settled(_orch: Orchestrator) -> None:
         channel.send("settled")
         channel.close()
+
+    async def after_the_summary() -> None:
+        """The waiting command prints the summary and exits within milliseconds; the extras
+        served beside the stack (dashboard, metrics — a few hundred ms of CPU on 2 cores)
+        start once it has, or a second later at most."""
+        await _exited(waiting, 1.0)
+        import asyncio
+
         from aura_dev.workspace.resolved import ensure_schema_file
 
-        ensure_schema_file(ws.state_dir)  # what the file's `$schema` line names; after the start, off its path
+        # What the file's `$schema` line names: ~0.15 s of pydantic, in a thread so that the
+        # loop keeps answering (a `down` right after `up`, health checks).
+        await asyncio.to_thread(ensure_schema_file, ws.state_dir)
 
     store = session.log_store(ws)
     try:
         return session.supervise(ws, options, prepared, EventHub(store), on_started=settled,
-                                 hooks=supervisor_hooks())
+                                 hooks=supervisor_hooks(), before_serving=after_the_summary)
     finally:
         store.close()
+
+
+async def _exited(pid: int, timeout: float) -> None:
+    """Until process `pid` has exited (a pidfd turns readable), `timeout` at most."""
+    import asyncio
+
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:  # gone already
+        return
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: None if gone.done() else gone.set_result(None))
+    try:
+        await asyncio.wait_for(gone, timeout)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------- the waiting side
@@ -149,7 +180,7 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
 
 def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -> int:
     from aura_dev.cli import console as ui
-    from aura_dev.engine import runstate, session
+    from aura_dev.engine import runstate
     from aura_dev.errors import StartupError
     from aura_dev.workspace.locate import FoundWorkspace, discover
 
@@ -185,7 +216,7 @@ def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -
                 raise payload
             else:  # "crash", or the end of the pipe: the supervisor died
                 os.waitpid(child, 0)
-                log = session.supervisor_log(ws)
+                log = runstate.supervisor_log_path(ws.state_dir)
                 details = payload if kind == "crash" else _tail(log)
                 raise StartupError("the background supervisor stopped during start", details=details,
                                    hint=f"full log: {log}" if log.exists() else "run `aura dev up` in the foreground")
@@ -194,9 +225,9 @@ def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -
     if state is None:
         raise StartupError("the stack stopped right after its start", hint="see `aura dev logs`")
     from aura_dev.cli.progress import summary
-    from aura_dev.cli.stack_view import dashboard_link
+    from aura_dev.dashboard.access import stack_login_url
 
-    summary(ui.out, state, time.monotonic() - began, dashboard=dashboard_link(ws, state))
+    summary(ui.out, state, time.monotonic() - began, dashboard=stack_login_url(ws.state_dir, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     if timings:
         from aura_dev.cli.timings_view import show_timings

@@ -52,7 +52,8 @@ COMMANDS: dict[str, tuple[tuple[Option, ...], bool]] = {
             Option(("--backend",), "backend", str), Option(("--verbose", "-v"), "verbose"),
             Option(("--quiet-sidecars",), "quiet_sidecars"), Option(("--tui",), "tui"),
             Option(("--timeout",), "ready_timeout", float), Option(("--timings",), "timings")), True),
-    "down": ((WORKSPACE, Option(("--wipe",), "wipe"), Option(("--yes", "-y"), "yes")), False),
+    "down": ((WORKSPACE, Option(("--wipe",), "wipe"), Option(("--yes", "-y"), "yes"), Option(("--all",), "everything")),
+             False),
 }
 # What the terminal and these variables change in a help screen (typer's rich help).
 HELP_ENVIRONMENT = ("COLUMNS", "LINES", "TERMINAL_WIDTH", "NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TERM",
@@ -173,7 +174,7 @@ def _up(values: dict[str, Any], arguments: list[str]) -> int:
 def _down(values: dict[str, Any], _arguments: list[str]) -> int:
     from aura_dev.cli.stack_start import stop_stack
 
-    stop_stack(values["workspace"])
+    stop_stack(values["workspace"], everything=values["everything"])
     return 0
 
 

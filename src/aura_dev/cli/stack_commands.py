@@ -63,6 +63,8 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         wipe: Annotated[bool, typer.Option("--wipe", help="Then delete this workspace's Redis data, scheduler "
                                            "data (jobs, reminders) and logs, after a confirmation")] = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm --wipe without asking (for scripts)")] = False,
+        everything: Annotated[bool, typer.Option("--all", help="Also stop the infra `infra.keep` leaves "
+                                                 "running")] = False,
     ) -> None:
         """Stop the running stack (from any terminal); clean up after a killed one."""
         from aura_dev.cli.stack_start import stop_stack
@@ -70,7 +72,7 @@ def register(dev: typer.Typer, load: Callable[[Path | None], "Workspace"]) -> No
         ws = locate(workspace)
         if wipe and not yes:
             _confirm_wipe(ws)
-        stop_stack(ws.file)
+        stop_stack(ws.file, everything=everything or wipe)  # kept infra must not write into data being wiped
         if wipe:
             from aura_dev.engine.wipe import wipe as wipe_data
 

@@ -77,11 +77,13 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
         head_start.release_unclaimed()  # refused, or stopped before every early process was adopted
 
 
-def stop_stack(workspace: Path | None) -> None:
+def stop_stack(workspace: Path | None, everything: bool = False) -> None:
     """Stop the running stack and say so.  The stack's name comes from its snapshot (the
     workspace file is read only when there is none): `down` is on the clock too, so this
-    imports only what a stop needs (`engine.stack_down`)."""
+    imports only what a stop needs (`engine.stack_down`), and what `infra.keep` kept only
+    when it kept something.  `everything`: infra kept running by `infra.keep` too (`down --all`)."""
     import sys
+    import time
 
     from aura_dev.cli.console import colour_disabled
     from aura_dev.engine import run_files
@@ -89,15 +91,28 @@ def stop_stack(workspace: Path | None) -> None:
     from aura_dev.workspace.discover import STATE_DIR, discover
 
     file = discover(explicit=workspace).absolute()
-    state = run_files.raw_state(file.parent / STATE_DIR)
+    state_dir = file.parent / STATE_DIR
+    state = run_files.raw_state(state_dir)
     name = state.get("name") if state is not None else None
     if not isinstance(name, str):
         from aura_dev.workspace.locate import locate
 
         name = locate(file).name
-    seconds, cleaned = bring_down_at(file.parent / STATE_DIR)
+    seconds, cleaned = bring_down_at(state_dir)
+    ended: list[str] = []
+    left = "nothing left running"
+    if everything or run_files.kept_path(state_dir).exists():
+        from aura_dev.engine import kept_record
+
+        if everything:
+            began = time.monotonic()
+            ended = kept_record.stop_kept(state_dir)
+            seconds += time.monotonic() - began
+        left = kept_record.left_running_now(state_dir)
     colour = sys.stdout.isatty() and not colour_disabled()
     yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
     if cleaned:
         print(f"{yellow}cleaned up leftovers of a supervisor that did not stop:{plain} {', '.join(cleaned)}")
-    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; nothing left running", flush=True)
+    if ended:
+        print(f"stopped the kept infra: {', '.join(ended)}")
+    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; {left}", flush=True)

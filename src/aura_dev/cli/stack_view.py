@@ -144,8 +144,6 @@ def run_tui(ws: Workspace, options: UpOptions) -> int:
 
 def dashboard_link(ws: Workspace | AtWorkspaceFile, state: StackSnapshot | None) -> str | None:
     """The dashboard's URL with this run's token, for the user who runs the stack."""
-    if state is None or state.dashboard is None:
-        return None
-    from aura_dev.dashboard.access import login_url, read_token
+    from aura_dev.dashboard.access import stack_login_url
 
-    return login_url(state.dashboard.url, read_token(ws.state_dir))
+    return stack_login_url(ws.state_dir, state)

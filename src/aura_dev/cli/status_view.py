@@ -37,6 +37,7 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
 
     if not data.get("running"):
         console.print(f"{data['name']} is not running")
+        _print_kept(console, data)
         return
     console.print(f"[bold]{data['name']}[/] running · supervisor pid {data['supervisor']['pid']} · "
                   f"infra: {data['backend']} · Dapr {data['runtimeVersion']}")
@@ -54,3 +55,21 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
     console.print(table)
     if (data.get("dashboard") or {}).get("url"):
         console.print(f"[dim]dashboard: {data['dashboard']['url']}[/]")
+
+
+def _print_kept(console: Console, data: dict[str, Any]) -> None:
+    """Infra that `infra.keep` left running (or that has gone since)."""
+    from rich.table import Table
+
+    kept = data.get("kept") or []
+    if not kept:
+        return
+    table = Table(box=None, padding=(0, 2), header_style="dim")
+    for column in ("kept infra", "state", "pid", "ports"):
+        table.add_column(column)
+    for unit in kept:
+        ports = " ".join(f"{k}={v}" for k, v in (unit.get("ports") or {}).items() if v)
+        state = "running (kept)" if unit.get("alive") else "gone"
+        table.add_row(unit["unit"], f"[green]{state}[/]" if unit.get("alive") else state, str(unit["pid"]), ports)
+    console.print(table)
+    console.print("[dim]`aura dev up` reuses it; `aura dev down --all` stops it[/]")

@@ -48,8 +48,10 @@ def open_view(ws: Workspace | WorkspaceRef, child: int | None = None) -> int:
 
     choice = AuraTui(StackFeed(ws.state_dir, child=child), name=ws.name, started_here=child is not None).run()
     if choice == STOP:
+        from aura_dev.engine.kept_record import left_running_now
+
         seconds, _cleaned = session.bring_down(ws)
-        ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; nothing left running")
+        ui.out.print(f"[green]✓[/] {ws.name} stopped in {seconds:.2f} s; {ui.escape(left_running_now(ws.state_dir))}")
     elif choice == LEAVE:
         ui.out.print(f"{ws.name} keeps running: `aura dev tui` comes back to it, `aura dev down` stops it")
     else:

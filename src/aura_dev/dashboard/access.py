@@ -4,9 +4,13 @@ read (as Jupyter keeps its runtime files), and joined to the URL for whoever ope
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aura_dev.atomic import write_atomic
 from aura_dev.engine.runstate import run_dir
+
+if TYPE_CHECKING:
+    from aura_dev.engine.snapshot import StackSnapshot
 
 TOKEN_FILE = "dashboard.token"
 TOKEN_PARAM = "token"
@@ -35,6 +39,13 @@ def login_url(base_url: str, token: str | None) -> str:
     """The URL `up` prints and `aura dev dashboard` opens: the page exchanges the token
     for a cookie and drops it from the address bar."""
     return f"{base_url}?{TOKEN_PARAM}={token}" if token else base_url
+
+
+def stack_login_url(state_dir: Path, state: StackSnapshot | None) -> str | None:
+    """The running stack's dashboard with this run's token, for the user who runs the stack."""
+    if state is None or state.dashboard is None:
+        return None
+    return login_url(state.dashboard.url, read_token(state_dir))
 
 
 def cookie_name(port: int) -> str:

@@ -8,6 +8,8 @@ Plain synchronous calls, no queue: a chunk costs one store write and one call pe
 
 from __future__ import annotations
 
+import asyncio
+
 import sys
 import time
 from collections import deque
@@ -50,6 +52,15 @@ class EventHub:
         self._tails: dict[UnitRef, deque[bytes]] = {}
         self.state_listeners: list[StateListener] = []
         self.metrics_listeners: list[Callable[[dict[str, Any]], None]] = []  # each scrape (`metrics_scraper`)
+        self._output_seen: dict[str, asyncio.Event] = {}  # service -> set by its app's or sidecar's output
+
+    def output_seen(self, service: str) -> asyncio.Event:
+        """Set whenever the app or the sidecar of `service` (or the infra unit of that
+        name) writes: readiness probes wake on it (`units.probes.wait_until`)."""
+        event = self._output_seen.get(service)
+        if event is None:
+            event = self._output_seen[service] = asyncio.Event()
+        return event
 
     def metrics(self, data: dict[str, Any]) -> None:
         for listener in list(self.metrics_listeners):
@@ -64,6 +75,9 @@ class EventHub:
 
     def chunk(self, chunk: LogChunk) -> None:
         self.store.chunk(chunk)
+        seen = self._output_seen.get(chunk.unit.service)
+        if seen is not None:
+            seen.set()
         # The last chunks by reference (copying every chunk into one buffer costs a copy of
         # all output); joined only when a failure message needs them.
         tail = self._tails.get(chunk.unit)

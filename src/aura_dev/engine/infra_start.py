@@ -13,6 +13,8 @@ from functools import partial
 from typing import Any
 
 from aura_dev.engine.events import EventHub
+from aura_dev.engine.kept_infra import KeptUnits, stopped_line
+from aura_dev.engine.kept_record import KEPT_KINDS
 from aura_dev.engine.portbook import PortBook
 from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.unit_state import RestartPolicy
@@ -51,6 +53,8 @@ class InfraSet:
         self.requests: dict[InfraKind, InfraRequest] = {}
         self.runners: dict[InfraKind, UnitRunner] = {}
         self._unused: set[InfraKind] = set()  # units created, not yet handed to their runner
+        self.kept = KeptUnits(ws.state_dir, hub.notice)  # infra.keep: units adopted from an earlier run
+        ports.ours |= self.kept.held_ports()
 
     def settings(self, kind: InfraKind) -> InfraUnit:
         unit: InfraUnit = getattr(self.ws.spec.infra, kind.value)
@@ -68,7 +72,8 @@ class InfraSet:
                 kind=kind, ports=self.ports.infra_ports(kind, settings), workspace_key=self.key,
                 workspace_name=self.ws.name, state_dir=self.ws.state_dir, runtime_version=self.runtime_version,
                 image=settings.image, password=getattr(settings, "password", None),
-                log_level=self.ws.spec.dapr.log_level, persist=getattr(settings, "persist", True))
+                log_level=self.ws.spec.dapr.log_level, persist=getattr(settings, "persist", True),
+                keep=self.ws.spec.infra.keep and kind in KEPT_KINDS)
             try:
                 self.services[kind] = self.backend.create(request, self.hub.chunk)
             except InfraError as exc:
@@ -77,12 +82,14 @@ class InfraSet:
                 self.hub.notice(kind.unit_ref, f"{exc} ({exc.hint})" if exc.hint else str(exc), Level.WARN)
                 continue
             self.requests[kind] = request
+            self.kept.take(kind, request, self.services[kind], settings)
             self._unused.add(kind)
             self.runners[kind] = UnitRunner(
                 kind.unit_ref, make_unit=partial(self._make_unit, kind), probe=partial(self._probe, kind),
                 policy=RestartPolicy(INFRA_RESTART), hub=self.hub,
                 ready_timeout=self.ready_timeout if kind.gates_stack else max(self.ready_timeout, OBSERVER_READY_TIMEOUT),
                 stop_grace=self.stop_grace, on_port_conflict=partial(self._port_conflict, kind))
+        self.kept.release_unused(self.services)
 
     def gating(self) -> list[UnitRunner]:
         """The runners a start waits for (not Zipkin: tracing must never hold the stack)."""
@@ -112,8 +119,13 @@ class InfraSet:
             self._unused.discard(kind)
             return self.services[kind].unit
         service = self.backend.create(self.requests[kind], self.hub.chunk)
+        self.kept.take(kind, self.requests[kind], service, self.settings(kind))
         self.services[kind] = service
         return service.unit
+
+    def stopped_line(self) -> str:
+        """The run's last line: what `infra.keep` left running, if anything."""
+        return stopped_line(self.kept.kept_now())
 
     def endpoints(self) -> InfraEndpoints:
         def address(kind: InfraKind) -> str | None:
@@ -158,6 +170,7 @@ class InfraSet:
             return False
         self.requests[kind] = replace(request, ports=moved)
         self.services[kind] = self.backend.create(self.requests[kind], self.hub.chunk)
+        self.kept.take(kind, self.requests[kind], self.services[kind], self.settings(kind))
         self._unused.add(kind)
         self.ports.save()
         self.on_moved(kind)

@@ -17,7 +17,9 @@ def reap(state_dir: Path) -> list[str]:
     state = runstate.read_state(state_dir)
     if not state:
         return []
-    cleaned = runstate.kill_process_groups(state)
+    from aura_dev.engine.kept_record import live_pids
+
+    cleaned = runstate.kill_process_groups(state, spare=live_pids(state_dir))  # infra.keep: left running on purpose
     if state.has_containers():
         from aura_dev.infra.select import remove_leftover_containers  # Docker's SDK only when there is a container
 

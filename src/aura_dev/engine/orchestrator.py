@@ -297,7 +297,7 @@ class Orchestrator:
         self.shutdown_requested.set()
 
     def force_kill(self) -> None:
-        runstate.kill_process_groups(self.snapshot(), grace=0.0)
+        runstate.kill_process_groups(self.snapshot(), grace=0.0, spare=self.infra.kept.pids())  # infra.keep
         if self.backend_name == "docker":
             remove_leftover_containers(self.key, timeout=5)
         runstate.clear_state(self.ws.state_dir)
@@ -339,7 +339,7 @@ class Orchestrator:
                     server.close()
                 await self.stop_all()
                 flusher.cancel()
-                self.hub.notice(None, "stopped; nothing left running")
+                self.hub.notice(None, self.infra.stopped_line())
                 self.hub.flush()
         finally:
             self._state_cleared = True

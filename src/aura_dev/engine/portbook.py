@@ -31,9 +31,10 @@ class PortBook:
         self.saved = self._load()
         self._moves: dict[str, int] = {}
         self.early = head_start.early_ports()  # bound by this start's own head start, not by a stranger
+        self.ours: set[int] = set()  # held by this workspace's kept infra (infra.keep): free for its units
 
     def _free(self, port: int) -> bool:
-        return port in self.early or can_bind(port)
+        return port in self.early or port in self.ours or can_bind(port)
 
     def _load(self) -> dict[str, int]:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 RUN_DIR = "run"
 STATE_FILE = "state.json"
 LOCK_FILE = "supervisor.lock"
+KEPT_FILE = "kept.json"  # what `infra.keep` left running (`engine.kept_record`)
 
 
 def workspace_key(root: Path) -> str:
@@ -28,6 +29,10 @@ def run_dir(state_dir: Path) -> Path:
 
 def state_path(state_dir: Path) -> Path:
     return run_dir(state_dir) / STATE_FILE
+
+
+def kept_path(state_dir: Path) -> Path:
+    return run_dir(state_dir) / KEPT_FILE
 
 
 def supervisor_running(state_dir: Path) -> bool:

@@ -254,6 +254,7 @@ class UnitRunner:
             self._probe, deadline=self.started_at + self.ready_timeout, interval=fastest,
             max_interval=fastest if self.after_change else self.poll_interval,
             abort=lambda: "exited" if exit_task.done() else ("stopping" if self._request is not Request.NONE else None),
+            wake=self.hub.output_seen(self.ref.service),
         )
         if outcome == "stopping" and unit.running and self.state is not UnitState.STOPPING:
             # The request came while the process was being spawned, when `_stop_current`

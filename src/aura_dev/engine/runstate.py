@@ -14,6 +14,7 @@ import fcntl
 import os
 import signal
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,13 @@ from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapsho
 from aura_dev.errors import AlreadyRunning
 
 STOPPING_FILE = "stopping"
+
+
+
+def supervisor_log_path(state_dir: Path) -> Path:
+    """Where a detached supervisor writes its own output (its units' lines go to the log store)."""
+    return run_dir(state_dir) / "supervisor.log"
+
 
 _HELD: set[Path] = set()  # the run folders whose supervisor lock this process holds
 
@@ -127,7 +135,7 @@ def find_leftovers(state: StackSnapshot) -> list[Leftover]:
     return found
 
 
-def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
+def kill_process_groups(state: StackSnapshot, grace: float = 3.0, spare: Collection[int] = ()) -> list[str]:
     """SIGTERM, then SIGKILL, the process group of every unit still alive (pid + create
     time) — or of which something is still alive: a unit's leader may be gone (it died with
     its supervisor) while a child it started lives on in its group."""
@@ -136,7 +144,7 @@ def kill_process_groups(state: StackSnapshot, grace: float = 3.0) -> list[str]:
     targets = []
     for label, unit in state.units.items():
         ident = unit.identity
-        if ident.pid is None or ident.create_time is None:
+        if ident.pid is None or ident.create_time is None or ident.pid in spare:
             continue
         pgid = ident.pgid if ident.pgid is not None else ident.pid
         if same_process(ident.pid, ident.create_time):

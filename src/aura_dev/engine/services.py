@@ -23,7 +23,7 @@ from aura_dev.units.base import Unit
 from aura_dev.units.process import ProcessUnit
 
 NOTHING_TO_PROBE_GRACE = 0.5  # seconds an unprobeable app must stay up to count as started
-APP_POLL_SECONDS = 0.025  # an app restarts on every save: notice it is back within a frame
+APP_POLL_SECONDS = 0.05  # between checks when the app and its sidecar say nothing (a line wakes the check)
 
 
 @dataclass

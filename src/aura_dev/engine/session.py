@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -88,15 +88,20 @@ class SupervisorHook(Protocol):
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
               on_orchestrator: Callable[[Orchestrator, asyncio.AbstractEventLoop], None] | None = None,
-              hooks: Sequence[SupervisorHook] = (), parent: int | None = None) -> int:
+              hooks: Sequence[SupervisorHook] = (), parent: int | None = None,
+              before_serving: Callable[[], Awaitable[None]] | None = None) -> int:
     """Run the stack in this process until it is asked to stop; the exit code.  With
-    `parent` (a foreground run), it also stops when that process is gone."""
+    `parent` (a foreground run), it also stops when that process is gone.  What is served
+    beside the stack once it is up (metrics, hooks) starts after `before_serving`; the file
+    watcher does not wait."""
 
     async def serving(orch: Orchestrator) -> None:
-        if options.reload:
+        if options.reload:  # at once: a save right after `up` returns must be seen
             from aura_dev.engine.live_reload import LiveReload
 
             orch.spawn(LiveReload(orch).watch())
+        if before_serving is not None:
+            await before_serving()
         from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
 
         orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services),
@@ -164,7 +169,7 @@ def start_detached(ws: Workspace, options: UpOptions, prepared: Prepared, hooks:
 
 
 def supervisor_log(ws: Workspace | AtWorkspaceFile) -> Path:
-    return runstate.run_dir(ws.state_dir) / "supervisor.log"
+    return runstate.supervisor_log_path(ws.state_dir)
 
 
 def control(ws: Workspace | WorkspaceRef, op: Operation, services: list[str], which: Which) -> ControlReply:

@@ -22,6 +22,7 @@ from aura_dev.engine.runner import UnitRunner
 from aura_dev.engine.services import ServiceRun
 from aura_dev.logs.record import Level
 from aura_dev.plan.infra import INFRA_LABELS, InfraKind
+from aura_dev.units.kept import KeptProcessUnit
 
 
 async def stop_together(hub: EventHub, runners: Iterable[UnitRunner]) -> None:
@@ -48,9 +49,18 @@ def observes_only(runner: UnitRunner) -> bool:
 
 async def stop_stack(hub: EventHub, services: Iterable[ServiceRun], infra: Iterable[UnitRunner]) -> None:
     infra = list(infra)
+    observers = [runner for runner in infra if observes_only(runner)]
+    needed = [runner for runner in infra if not observes_only(runner)]
 
     async def services_then_infra() -> None:
         await asyncio.gather(*(stop_service(hub, run) for run in services))
-        await stop_together(hub, [runner for runner in infra if not observes_only(runner)])
+        await stop_infra(hub, needed)
 
-    await asyncio.gather(services_then_infra(), stop_together(hub, [r for r in infra if observes_only(r)]))
+    await asyncio.gather(services_then_infra(), stop_infra(hub, observers))
+
+
+async def stop_infra(hub: EventHub, runners: list[UnitRunner]) -> None:
+    for runner in runners:
+        if isinstance(runner.unit, KeptProcessUnit):
+            runner.unit.keep_running()  # infra.keep: `down` leaves it running for the next `up`
+    await stop_together(hub, runners)

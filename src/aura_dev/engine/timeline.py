@@ -52,6 +52,7 @@ class StartTimeline:
         self.units: dict[str, UnitTimes] = {}
         self.settled: float | None = None
         self.engine_ready: float | None = None  # aura had loaded the workspace and planned the run
+        self.settled_cpu: float | None = None  # aura's CPU seconds for the whole start (on 2 cores, the stack's too)
         self._hub: EventHub | None = None
 
     def _now(self) -> float:
@@ -74,6 +75,7 @@ class StartTimeline:
         """The start settled: stop recording (a restart later is not part of this start)."""
         if self.settled is None:
             self.settled = self._now()
+            self.settled_cpu = self.cpu_before + time.process_time()
             self._head_start()
         if self._hub is not None:
             self._hub.detach(self)
@@ -151,6 +153,7 @@ class StartTimeline:
                 "firstSpawnCpu": None if self.first_spawn_cpu is None else round(self.first_spawn_cpu, 3),
                 "settled": None if self.settled is None else round(self.settled, 3),
                 "engineReady": None if self.engine_ready is None else round(self.engine_ready, 3),
+                "settledCpu": None if self.settled_cpu is None else round(self.settled_cpu, 3),
                 "units": {label: times.to_json() for label, times in self.units.items()},
                 "criticalPath": critical_path(self.units)}
 

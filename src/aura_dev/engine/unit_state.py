@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from aura_dev.units.base import EXIT_CODE_UNKNOWN
+
 if TYPE_CHECKING:  # a type only: importing the model (pydantic) would weigh on every importer of the hub
     from aura_dev.workspace.model import RestartSettings
 
@@ -148,15 +150,16 @@ class RestartPolicy:
 
     def _decide(self, code: int, now: float, ready_since: float | None) -> Decision:
         policy = self.settings.policy
+        exited = "exited" if code == EXIT_CODE_UNKNOWN else f"exited with status {code}"  # not our child: no status
         if code == 0 and policy in ("no", "on-failure"):
             return Decision(Action.STAY_DOWN, reason="exited with status 0")
         if policy == "no":
-            return Decision(Action.FAIL, reason=f"exited with status {code} (restart policy: no)")
+            return Decision(Action.FAIL, reason=f"{exited} (restart policy: no)")
         if ready_since is not None and now - ready_since >= self.settings.stable_after:
             # It ran well: a fault, not a loop.  The history of an earlier bad patch goes too,
             # so the next crash at boot starts again from the initial backoff.
             self.failures.clear()
-            return Decision(Action.RESTART, reason=f"exited with status {code} after {now - ready_since:.0f} s ready")
+            return Decision(Action.RESTART, reason=f"{exited} after {now - ready_since:.0f} s ready")
         self.failures.append(now)
         while self.failures and now - self.failures[0] > self.settings.window:
             self.failures.popleft()
@@ -164,8 +167,8 @@ class RestartPolicy:
             return Decision(
                 Action.FAIL,
                 reason=f"crashed {len(self.failures)} times within {self.settings.window:g} s "
-                f"(maxRestarts {self.settings.max_restarts}); last status {code}",
+                f"(maxRestarts {self.settings.max_restarts})" + ("" if code == EXIT_CODE_UNKNOWN else f"; last status {code}"),
             )
         backoff = self.settings.backoff
         delay = min(backoff.max, backoff.initial * backoff.multiplier ** (len(self.failures) - 1))
-        return Decision(Action.RESTART, delay=delay, reason=f"exited with status {code}")
+        return Decision(Action.RESTART, delay=delay, reason=exited)

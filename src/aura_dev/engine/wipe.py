@@ -15,9 +15,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from aura_dev.engine import runstate
+from aura_dev.engine import kept_record, runstate
 from aura_dev.errors import AuraError
-from aura_dev.plan.infra import redis_data_dir, scheduler_dir
+from aura_dev.plan.infra import kept_output_dir, redis_data_dir, scheduler_dir
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ def kept_paths(state_dir: Path) -> list[tuple[str, Path]]:
         ("scheduler data (jobs, actor reminders)", scheduler_dir(state_dir)),
         ("logs", state_dir / "logs"),
         ("supervisor log", runstate.run_dir(state_dir) / "supervisor.log"),
+        ("kept infra's output (infra.keep)", kept_output_dir(state_dir)),
     ]
 
 
@@ -46,6 +47,7 @@ def wipe(state_dir: Path) -> list[Kept]:
     lock = runstate.SupervisorLock(state_dir)
     lock.acquire()  # AlreadyRunning if a supervisor runs (or was started since the stop)
     try:
+        kept_record.end_all(state_dir)  # infra.keep: a kept Redis would write into the data deleted here
         found = kept_data(state_dir)
         outside = [str(kept.path) for kept in found if not _inside(kept.path, state_dir)]
         if outside:  # checked before anything goes: all or nothing

@@ -13,11 +13,13 @@ from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraService
 from aura_dev.infra.scheduler_leadership import SchedulerReadiness
 from aura_dev.plan.infra import (
-    InfraKind, InfraRequest, redis_data_dir, redis_persistence_args, scheduler_data_dir,
+    InfraKind, InfraRequest, kept_output_dir, redis_data_dir, redis_persistence_args, scheduler_data_dir,
 )
 from aura_dev.plan.tracing import zipkin_java_argv
 from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
+from aura_dev.units.base import Unit
+from aura_dev.units.kept import KeptProcessUnit
 from aura_dev.units.process import OutputSink, ProcessUnit
 from aura_dev.units.redis_stop import stop_redis
 from aura_dev.runtime import RuntimeInstall
@@ -80,9 +82,13 @@ class NativeBackend:
                                        etcd_port=request.ports.extra["etcd_client"])
         workdir = request.state_dir / request.kind.value
         workdir.mkdir(parents=True, exist_ok=True)
-        if request.kind is InfraKind.REDIS:
-            unit: ProcessUnit = RedisProcess(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink,
-                                             address=(LOOPBACK, request.ports.main, request.password))
+        unit: Unit
+        if request.keep:  # infra.keep: outlives this supervisor, output to files (units.kept)
+            unit = KeptProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink,
+                                   out_dir=kept_output_dir(request.state_dir))
+        elif request.kind is InfraKind.REDIS:
+            unit = RedisProcess(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink,
+                                address=(LOOPBACK, request.ports.main, request.password))
         else:
             unit = ProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink)
         return InfraService(request.kind, unit, self.name, LOOPBACK, request.ports, probe)

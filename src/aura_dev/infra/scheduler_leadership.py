@@ -69,6 +69,11 @@ class SchedulerReadiness:
         self.revoked = self.stale is None
         self.healthy_since: float | None = None
 
+    def adopting(self) -> None:
+        """The scheduler watched is the one that holds the recorded lease (kept running by
+        `infra.keep`): that lease is alive, not stale, and must not be revoked."""
+        self.stale, self.revoked = None, True
+
     async def __call__(self) -> bool:
         # /healthz covers the embedded etcd: once it answers, so does etcd's gateway.
         if await http_status(self.host, self.healthz_port, "/healthz") != 200:

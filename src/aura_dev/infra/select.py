@@ -17,6 +17,12 @@ from aura_dev.workspace.load import Workspace
 
 def resolve_backend(choice: str, ws: Workspace, runtime_version: str) -> tuple[str, str | None]:
     """(backend, why) — `why` explains an `auto` that fell back to native."""
+    if ws.spec.infra.keep:  # the docker backend cannot keep its containers yet
+        if choice == "docker":
+            raise InfraError("infra.keep is not supported by the docker backend yet: nothing was started",
+                             hint="use infra.backend: native or auto (kept Redis, placement and scheduler run as "
+                             "native processes), or remove infra.keep")
+        return "native", None if choice == "native" else "infra.keep runs infra as native processes"
     if choice != "auto":
         return choice, None
     from aura_dev.infra import docker_probe

@@ -71,6 +71,7 @@ class InfraRequest:
     password: str | None = None
     log_level: str = "info"
     persist: bool = True  # Redis: keep its data under .aura/redis (AOF)
+    keep: bool = False  # infra.keep: a process that outlives `down` (native backend only)
 
 
 def ports_needed(kind: InfraKind) -> tuple[str, ...]:
@@ -87,6 +88,12 @@ def default_image(kind: InfraKind, runtime_version: str) -> str:
     if kind is InfraKind.ZIPKIN:
         return ZIPKIN_IMAGE
     return "redis:7" if kind is InfraKind.REDIS else f"daprio/dapr:{runtime_version}"
+
+
+def kept_output_dir(state_dir: Path) -> Path:
+    """Where kept infra (`infra.keep`) writes its output: files, not pipes to a supervisor
+    that may be gone; the running supervisor follows them into its log stream."""
+    return state_dir / "run" / "kept"
 
 
 def redis_data_dir(state_dir: Path) -> Path:

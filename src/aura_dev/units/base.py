@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from aura_dev.logs.record import UnitRef
 
+EXIT_CODE_UNKNOWN = -1000  # a unit that is not our child (adopted) exited: its status cannot be read
+
 
 @dataclass(frozen=True)
 class UnitIdentity:

@@ -122,14 +122,18 @@ def resp_command(*args: str) -> bytes:
 
 
 async def wait_until(check: Check, *, deadline: float, interval: float = 0.02, max_interval: float = 0.1,
-                     abort: Callable[[], str | None] | None = None) -> str | None:
+                     abort: Callable[[], str | None] | None = None, wake: asyncio.Event | None = None) -> str | None:
     """Poll `check` until it passes (None) or the monotonic `deadline` passes ("timeout").
 
     `abort` is asked before every poll; a non-None answer (e.g. "the process exited") ends
-    the wait early with that reason.
+    the wait early with that reason.  `wake` (set when the unit writes a line: a process
+    usually says so when it is up) cuts a pause short, so polling can be sparse — dozens of
+    units polled tightly cost the CPU they need to start — without noticing readiness late.
     """
     delay = interval
     while True:
+        if wake is not None:
+            wake.clear()
         if abort is not None:
             reason = abort()
             if reason is not None:
@@ -138,5 +142,11 @@ async def wait_until(check: Check, *, deadline: float, interval: float = 0.02, m
             return None
         if time.monotonic() >= deadline:
             return "timeout"
-        await asyncio.sleep(delay)
+        if wake is None:
+            await asyncio.sleep(delay)
+        else:
+            try:
+                await asyncio.wait_for(wake.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
         delay = min(max_interval, delay * 1.5)

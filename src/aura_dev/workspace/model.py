@@ -155,6 +155,9 @@ class InfraSettings(Model):
     redis: RedisInfra = Field(default_factory=lambda: RedisInfra())
     placement: InfraUnit = Field(default_factory=lambda: InfraUnit())
     scheduler: InfraUnit = Field(default_factory=lambda: InfraUnit())
+    keep: bool = Field(
+        False, description="Leave Redis, placement and the scheduler running after `aura dev down` (as `dapr init` "
+        "does) and reuse them at the next `up`; `aura dev down --all` stops them too. Native backend only")
     zipkin: InfraUnit = Field(
         default_factory=lambda: InfraUnit(),
         description="A Zipkin server (as `dapr init` runs one): every sidecar sends it its spans. Native: the "
