@@ -203,8 +203,7 @@ def infra_ports(state: dict[str, Any]) -> set[int]:
 def run_aura_kept(root: Path) -> tuple[float, float]:
     """`up` reusing kept infra, `down` leaving it running (until every other port is free)."""
     start = time.monotonic()
-    done = subprocess.run([aura(), "dev", "up", "--detach", "--no-reload", "-w", str(root)], capture_output=True,
-                          text=True)
+    done = subprocess.run([aura(), "dev", "up", "--detach", "-w", str(root)], capture_output=True, text=True)
     up = time.monotonic() - start
     if done.returncode != 0:
         raise RuntimeError(f"aura dev up (infra.keep) failed: {done.stderr[-2000:]}")
