@@ -1,5 +1,6 @@
 """The stop order of `down`: every app at once, each sidecar as soon as its own app is gone
-(not when every app is), infra once every sidecar is gone; a failed stop stops nothing else."""
+(not when every app is), infra once every sidecar is gone — except an observer that keeps
+nothing (Zipkin), which goes with the apps; a failed stop stops nothing else."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_each_sidecar_follows_its_own_app_and_infra_comes_last() -> None:
     slow = FakeService(FakeRunner(log, "slow", Source.APP, 0.3), FakeRunner(log, "slow", Source.SIDECAR, 0.01))
     quick = FakeService(FakeRunner(log, "quick", Source.APP, 0.01, fails=True),
                         FakeRunner(log, "quick", Source.SIDECAR, 0.01))
-    infra = [FakeRunner(log, "redis", Source.INFRA, 0.01)]
+    infra = [FakeRunner(log, "redis", Source.INFRA, 0.01), FakeRunner(log, "zipkin", Source.INFRA, 0.01)]
     hub = Hub()
     asyncio.run(stop_stack(hub, [slow, quick], infra))  # type: ignore[arg-type]
     at = {(kind, label): when for kind, label, when in log}
@@ -58,4 +59,5 @@ def test_each_sidecar_follows_its_own_app_and_infra_comes_last() -> None:
     assert at["begin", "quick·dapr"] < at["end", "slow"]  # ... not after every app
     assert at["begin", "slow·dapr"] >= at["end", "slow"]
     assert at["begin", "redis"] >= max(at["end", "slow·dapr"], at["end", "quick·dapr"])  # infra last
+    assert abs(at["begin", "zipkin"] - at["begin", "slow"]) < 0.05  # but an observer (in-memory) with the apps
     assert hub.notices == ["error while stopping: would not stop"]  # said, and the rest still stopped

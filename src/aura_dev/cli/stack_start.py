@@ -79,31 +79,40 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
 
 def stop_stack(workspace: Path | None, everything: bool = False) -> None:
     """Stop the running stack and say so.  The stack's name comes from its snapshot (the
-    workspace file is read only when there is none): `down` is on the clock too.
-    `everything`: infra kept running by `infra.keep` too (`down --all`)."""
+    workspace file is read only when there is none): `down` is on the clock too, so this
+    imports only what a stop needs (`engine.stack_down`), and what `infra.keep` kept only
+    when it kept something.  `everything`: infra kept running by `infra.keep` too (`down --all`)."""
     import sys
     import time
 
-    from aura_dev.engine import kept_record
-
     from aura_dev.cli.console import colour_disabled
-    from aura_dev.engine import runstate
-    from aura_dev.engine.stack_down import bring_down
-    from aura_dev.workspace.locate import FoundWorkspace, discover
+    from aura_dev.engine import run_files
+    from aura_dev.engine.stack_down import bring_down_at
+    from aura_dev.workspace.discover import STATE_DIR, discover
 
-    ws = FoundWorkspace(discover(explicit=workspace).absolute())
-    state = runstate.read_state(ws.state_dir)
-    name = state.name if state is not None else ws.name
-    seconds, cleaned = bring_down(ws)
+    file = discover(explicit=workspace).absolute()
+    state_dir = file.parent / STATE_DIR
+    state = run_files.raw_state(state_dir)
+    name = state.get("name") if state is not None else None
+    if not isinstance(name, str):
+        from aura_dev.workspace.locate import locate
+
+        name = locate(file).name
+    seconds, cleaned = bring_down_at(state_dir)
     ended: list[str] = []
-    if everything:
-        began = time.monotonic()
-        ended = kept_record.stop_kept(ws.state_dir)
-        seconds += time.monotonic() - began
+    left = "nothing left running"
+    if everything or run_files.kept_path(state_dir).exists():
+        from aura_dev.engine import kept_record
+
+        if everything:
+            began = time.monotonic()
+            ended = kept_record.stop_kept(state_dir)
+            seconds += time.monotonic() - began
+        left = kept_record.left_running_now(state_dir)
     colour = sys.stdout.isatty() and not colour_disabled()
     yellow, green, plain = ("\033[33m", "\033[32m", "\033[0m") if colour else ("", "", "")
     if cleaned:
         print(f"{yellow}cleaned up leftovers of a supervisor that did not stop:{plain} {', '.join(cleaned)}")
     if ended:
         print(f"stopped the kept infra: {', '.join(ended)}")
-    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; {kept_record.left_running_now(ws.state_dir)}", flush=True)
+    print(f"{green}✓{plain} {name} stopped in {seconds:.2f} s; {left}", flush=True)

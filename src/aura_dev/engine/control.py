@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aura_dev.engine.control_wire import Unreachable, exchange
 from aura_dev.errors import AuraError, NotRunning
 
 if TYPE_CHECKING:  # asyncio is for the server: a client (`down`, `restart`) does without it
@@ -160,21 +160,11 @@ async def _answer(reader: asyncio.StreamReader, handler: Handler) -> ControlRepl
 
 
 def request(path: Path, message: ControlRequest, timeout: float = 120.0) -> ControlReply:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(str(path))
-        except OSError as exc:
-            raise NotRunning(f"cannot reach the supervisor at {path}: {exc}",
-                             hint="is the stack running? `aura dev status`") from exc
-        sock.sendall(json.dumps(message.to_json()).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            part = sock.recv(65536)
-            if not part:
-                break
-            data += part
     try:
-        return ControlReply.from_json(json.loads(data or b"{}"))
+        data = exchange(path, message.to_json(), timeout)
+    except Unreachable as exc:
+        raise NotRunning(f"cannot reach the supervisor at {path}: {exc}",
+                         hint="is the stack running? `aura dev status`") from exc.__cause__
     except ValueError:
         return ControlReply(ok=False, error="the supervisor sent an unreadable reply")
+    return ControlReply.from_json({} if data is None else data)

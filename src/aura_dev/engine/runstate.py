@@ -20,33 +20,24 @@ from pathlib import Path
 
 import psutil
 
+from aura_dev.engine.run_files import LOCK_FILE as LOCK_FILE
+from aura_dev.engine.run_files import RUN_DIR as RUN_DIR
+from aura_dev.engine.run_files import STATE_FILE as STATE_FILE
+from aura_dev.engine.run_files import control_socket_path as control_socket_path
+from aura_dev.engine.run_files import run_dir as run_dir
+from aura_dev.engine.run_files import state_path as state_path
+from aura_dev.engine.run_files import supervisor_running as supervisor_running
+from aura_dev.engine.run_files import workspace_key as workspace_key
 from aura_dev.engine.snapshot import StackSnapshot, read_snapshot, write_snapshot
 from aura_dev.errors import AlreadyRunning
 
-RUN_DIR = "run"
-STATE_FILE = "state.json"
-LOCK_FILE = "supervisor.lock"
 STOPPING_FILE = "stopping"
 
-
-def workspace_key(root: Path) -> str:
-    """Short, stable id of a workspace folder: names containers and picks its port block."""
-    import hashlib  # here: `status` imports this module and needs neither hashlib nor tempfile
-
-    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
-
-
-def run_dir(state_dir: Path) -> Path:
-    return state_dir / RUN_DIR
 
 
 def supervisor_log_path(state_dir: Path) -> Path:
     """Where a detached supervisor writes its own output (its units' lines go to the log store)."""
     return run_dir(state_dir) / "supervisor.log"
-
-
-def state_path(state_dir: Path) -> Path:
-    return run_dir(state_dir) / STATE_FILE
 
 
 _HELD: set[Path] = set()  # the run folders whose supervisor lock this process holds
@@ -111,20 +102,6 @@ class SupervisorLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
-
-
-def supervisor_running(state_dir: Path) -> bool:
-    path = run_dir(state_dir) / LOCK_FILE
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def supervisor_pid(state_dir: Path) -> int | None:
@@ -207,14 +184,3 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-def control_socket_path(state_dir: Path) -> Path:
-    """A unix socket path short enough for sun_path (108 bytes), inside .aura when possible."""
-    preferred = run_dir(state_dir) / "control.sock"
-    if len(str(preferred)) < 100:
-        return preferred
-    import tempfile
-
-    runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
-    return runtime / f"aura-{workspace_key(state_dir.parent)}.sock"

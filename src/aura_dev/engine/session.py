@@ -14,6 +14,7 @@ from typing import Protocol
 
 from aura_dev.engine import runstate, signals
 from aura_dev.engine.stack_down import bring_down as bring_down  # where callers found it before
+from aura_dev.engine.unjoined_executor import UnjoinedExecutor
 from aura_dev.engine.control import ControlReply, ControlRequest, Operation, Which, request
 from aura_dev.engine.events import EventHub
 from aura_dev.engine.orchestrator import Orchestrator, UpOptions
@@ -112,6 +113,7 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
         hub.store.on_trouble = hub.tell_views
 
     async def main() -> int:
+        asyncio.get_running_loop().set_default_executor(UnjoinedExecutor())  # its threads never delay the exit
         orch = Orchestrator(ws, prepared.runtime, hub, options, backend_factory(prepared.runtime), prepared.backend)
         if options.reload:
             from aura_dev.engine import warm_reload

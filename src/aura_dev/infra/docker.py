@@ -29,6 +29,7 @@ from aura_dev.net import LOOPBACK
 from aura_dev.units.probes import http_status, redis_ping
 from aura_dev.units.base import UnitIdentity
 from aura_dev.units.process import OutputSink
+from aura_dev.units.redis_stop import stop_redis
 
 LABEL_WORKSPACE = "dev.aura.workspace"
 LABEL_UNIT = "dev.aura.unit"
@@ -195,6 +196,17 @@ class ContainerUnit:
             pass
 
 
+class RedisContainer(ContainerUnit):
+    """Redis in a container, stopped with its SHUTDOWN command beside `docker stop` (`units.redis_stop`)."""
+
+    def __init__(self, *args: Any, address: tuple[str, int, str | None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        return await stop_redis(super().stop, grace, self.running, self.address)
+
+
 def remove_container(client: Any, name: str, workspace_key: str) -> None:
     """Remove container `name` if it exists and carries our workspace label; never touch others."""
     import docker.errors
@@ -308,8 +320,13 @@ class DockerBackend:
             assert ports.healthz is not None
             probe = SchedulerReadiness(request.state_dir, LOOPBACK, healthz_port=ports.healthz,
                                        etcd_port=ports.extra["etcd_client"])
-        unit = ContainerUnit(request.kind.unit_ref, self.client, name=container_name(request), image=image,
-                             run_kwargs=run, labels=labels, sink=sink)
+        common: dict[str, Any] = {"name": container_name(request), "image": image, "run_kwargs": run,
+                                  "labels": labels, "sink": sink}
+        if request.kind is InfraKind.REDIS:
+            unit: ContainerUnit = RedisContainer(request.kind.unit_ref, self.client, **common,
+                                                 address=(LOOPBACK, ports.main, request.password))
+        else:
+            unit = ContainerUnit(request.kind.unit_ref, self.client, **common)
         return InfraService(request.kind, unit, self.name, LOOPBACK, ports, probe)
 
     def _image_present(self, image: str) -> bool:

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 from aura_dev.errors import InfraError
 from aura_dev.infra.base import InfraService
@@ -20,6 +21,7 @@ from aura_dev.units.probes import http_status, redis_ping
 from aura_dev.units.base import Unit
 from aura_dev.units.kept import KeptProcessUnit
 from aura_dev.units.process import OutputSink, ProcessUnit
+from aura_dev.units.redis_stop import stop_redis
 from aura_dev.runtime import RuntimeInstall
 
 
@@ -44,6 +46,17 @@ def zipkin_argv(request: InfraRequest) -> list[str]:
     if jar is None:
         raise InfraError(f"no Zipkin this run: {jar_path()} is missing", hint="fetch it with `aura dev init`")
     return zipkin_java_argv(java, jar, request.ports.main, shutil.which("nice"))
+
+
+class RedisProcess(ProcessUnit):
+    """redis-server, stopped with its SHUTDOWN command beside the signals (`units.redis_stop`)."""
+
+    def __init__(self, *args: Any, address: tuple[str, int, str | None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        return await stop_redis(super().stop, grace, self.running, self.address)
 
 
 class NativeBackend:
@@ -73,6 +86,9 @@ class NativeBackend:
         if request.keep:  # infra.keep: outlives this supervisor, output to files (units.kept)
             unit = KeptProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink,
                                    out_dir=kept_output_dir(request.state_dir))
+        elif request.kind is InfraKind.REDIS:
+            unit = RedisProcess(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink,
+                                address=(LOOPBACK, request.ports.main, request.password))
         else:
             unit = ProcessUnit(request.kind.unit_ref, argv, env=dict(os.environ), cwd=workdir, sink=sink)
         return InfraService(request.kind, unit, self.name, LOOPBACK, request.ports, probe)

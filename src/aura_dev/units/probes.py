@@ -97,8 +97,8 @@ async def redis_ping(host: str, port: int, password: str | None = None, timeout:
         return False
     try:
         if password:
-            writer.write(_resp("AUTH", password))
-        writer.write(_resp("PING"))
+            writer.write(resp_command("AUTH", password))
+        writer.write(resp_command("PING"))
         await writer.drain()
         if password:
             auth = await asyncio.wait_for(reader.readline(), timeout)
@@ -112,7 +112,8 @@ async def redis_ping(host: str, port: int, password: str | None = None, timeout:
         writer.close()
 
 
-def _resp(*args: str) -> bytes:
+def resp_command(*args: str) -> bytes:
+    """A command in RESP, as redis-cli sends it."""
     out = f"*{len(args)}\r\n".encode()
     for arg in args:
         data = arg.encode()
