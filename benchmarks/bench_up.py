@@ -14,6 +14,9 @@ For the sample workspace and for generated workspaces of 1, 10 and 30 trivial se
 - the floor: a plain script that starts placement, scheduler, Redis, every daprd and every
   app at once, no ordering, and polls until every `/v1.0/healthz` answers 204; stop is
   SIGTERM to everything until all exited.
+- the floor with its scheduler's data kept: the same, the scheduler restarting on the etcd
+  data of the run before, as aura's does (aura keeps state across `down`/`up`); etcd then
+  waits out an election timeout before it serves.
 - the floor with `dependsOn` (workspaces that have it, the sample): the same, except that
   an app that depends on others is started once their sidecars answer 204 — the least
   any tool that honours the dependency can do.
@@ -217,7 +220,8 @@ def run_aura_kept(root: Path) -> tuple[float, float]:
     return up, time.monotonic() - start
 
 
-def start_infra(work: Path, runtime: Any, with_scheduler: bool) -> tuple[list[subprocess.Popen[bytes]], dict[str, int]]:
+def start_infra(work: Path, runtime: Any, with_scheduler: bool,
+                kept_data: bool = False) -> tuple[list[subprocess.Popen[bytes]], dict[str, int]]:
     ports = {"redis": BASE_PORT, "placement": BASE_PORT + 1, "placement_healthz": BASE_PORT + 2,
              "placement_metrics": BASE_PORT + 3, "raft": BASE_PORT + 4, "scheduler": BASE_PORT + 5,
              "scheduler_healthz": BASE_PORT + 6, "scheduler_metrics": BASE_PORT + 7, "etcd": BASE_PORT + 8,
@@ -233,7 +237,8 @@ def start_infra(work: Path, runtime: Any, with_scheduler: bool) -> tuple[list[su
     ]
     if with_scheduler:
         etcd = work / "etcd"
-        shutil.rmtree(etcd, ignore_errors=True)
+        if not kept_data:  # kept: the scheduler restarts on its etcd data, as aura's does (state survives)
+            shutil.rmtree(etcd, ignore_errors=True)
         procs.append(subprocess.Popen(
             [str(runtime.scheduler), "--port", str(ports["scheduler"]), "--listen-address", "127.0.0.1",
              "--healthz-port", str(ports["scheduler_healthz"]), "--metrics-port", str(ports["scheduler_metrics"]),
@@ -257,10 +262,11 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def run_floor(work: Path, runtime: Any, services: list[Service], honour_deps: bool = False) -> tuple[float, float]:
+def run_floor(work: Path, runtime: Any, services: list[Service], honour_deps: bool = False,
+              kept_data: bool = False) -> tuple[float, float]:
     resources = components_dir(work / "floor-components", BASE_PORT)
     start = time.monotonic()
-    procs, ports = start_infra(work, runtime, with_scheduler=True)
+    procs, ports = start_infra(work, runtime, with_scheduler=True, kept_data=kept_data)
 
     def start_app(svc: Service) -> None:
         env = dict(os.environ, APP_ID=svc.name, APP_PORT=str(svc.app), DAPR_HTTP_PORT=str(svc.http),
@@ -413,7 +419,7 @@ def main() -> None:
         for label, root, services in cases:
             has_deps = any(s.depends_on for s in services)
             times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": [],
-                                                           "base": [], "first": [], "keep": []}
+                                                           "base": [], "first": [], "keep": [], "kept": []}
             # A workspace's first start (nothing saved in `.aura`) is measured once, apart;
             # the runs below are later starts, as a user's every `up` after the first.
             if args.baseline:
@@ -424,6 +430,9 @@ def main() -> None:
                 run_aura_kept(twin)
             for _ in range(args.repeat):  # interleaved: load changes hit every method alike
                 times["floor"].append(run_floor(work, runtime, services))
+                # The same, its scheduler restarting on the data the run above left (as aura's
+                # does, state being kept): etcd then waits out an election timeout (1-2 s).
+                times["kept"].append(run_floor(work, runtime, services, kept_data=True))
                 if has_deps:
                     times["deps"].append(run_floor(work, runtime, services, honour_deps=True))
                 times["aura"].append(run_aura(root))
@@ -439,9 +448,11 @@ def main() -> None:
             floor_up, aura_up = median(up["floor"]), median(up["aura"])
             deps_up = median(up["deps"]) if up["deps"] else None
             dapr_up = median(up["dapr"]) if up["dapr"] else None
-            rows.append([label, spread(up["floor"]), spread(up["deps"]) if deps_up else "-", spread(up["aura"]),
-                         spread(up["dapr"]) if dapr_up else "-",
-                         f"{aura_up / floor_up:.2f}×" + (f" ({aura_up / deps_up:.2f}× dependsOn floor)" if deps_up else ""),
+            kept_up = median(up["kept"])
+            rows.append([label, spread(up["floor"]), spread(up["kept"]), spread(up["deps"]) if deps_up else "-",
+                         spread(up["aura"]), spread(up["dapr"]) if dapr_up else "-",
+                         f"{aura_up / floor_up:.2f}× ({aura_up / kept_up:.2f}× kept-data floor"
+                         + (f", {aura_up / deps_up:.2f}× dependsOn floor)" if deps_up else ")"),
                          f"{dapr_up / aura_up:.2f}×" if dapr_up else "-",
                          spread(down["floor"]), spread(down["aura"]), spread(down["dapr"]) if down["dapr"] else "-",
                          f"{median(down['aura']) / median(down['floor']):.2f}×"])
@@ -469,7 +480,8 @@ def main() -> None:
         f"Machine: {load_at_start}; load average {os.getloadavg()[0]:.2f} at the end — shared with other "
         "engineers' test runs, so "
         "absolute seconds are inflated; compare the ratios.", "",
-        table(["workspace", "floor up s", "floor (dependsOn) up s", "aura up s", "dapr run -f up s", "aura / floor",
+        table(["workspace", "floor up s", "floor, scheduler data kept, up s", "floor (dependsOn) up s", "aura up s",
+               "dapr run -f up s", "aura / floor",
                "dapr / aura", "floor down s", "aura down s", "dapr stop down s", "aura / floor down"], rows), "",
         "up: from launch to every sidecar (and app) ready; aura and the floor include starting Redis, placement "
         "and scheduler, `dapr run -f` gets placement and Redis started beforehand. down: from launch of the stop "
