@@ -93,7 +93,9 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
         console.drain(timeout=1.0)  # the summary comes after the lines before it
         try:
             snap = orch.snapshot()
-            summary(ui.out, snap, time.monotonic() - began, dashboard=dashboard_link(ws, snap), digest=digest)
+            # Since `aura dev up` was run: the engine loads after the head start has spawned.
+            seconds = time.time() - options.invoked_at if options.invoked_at else time.monotonic() - began
+            summary(ui.out, snap, seconds, dashboard=dashboard_link(ws, snap), digest=digest)
             if timings:
                 from aura_dev.cli.timings_view import show_timings
 
