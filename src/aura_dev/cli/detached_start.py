@@ -62,7 +62,7 @@ def start(services: list[str], workspace: Path | None, options: UpOptions, *, ti
         os.close(readable)
         _supervisor(Channel(writable), services, workspace, options)  # never returns
     os.close(writable)
-    return _wait(child, readable, workspace, timings=timings)
+    return _wait(child, readable, workspace, timings=timings, invoked_at=options.invoked_at)
 
 
 # ---------------------------------------------------------------------- the supervisor side
@@ -120,15 +120,7 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
     prepared = session.prepare(ws, options)
     if prepared.backend_reason:
         channel.send("note", f"infra backend auto → {prepared.backend}: {prepared.backend_reason}")
-    log_path = session.supervisor_log(ws)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    null = os.open(os.devnull, os.O_RDONLY)
-    for target, source in ((0, null), (1, log), (2, log)):
-        os.dup2(source, target)
-    os.close(log)
-    os.close(null)
-    os.chdir(ws.root)
+    session.detach_output(ws)
 
     def settled(_orch: Orchestrator) -> None:
         channel.send("settled")
@@ -178,7 +170,7 @@ async def _exited(pid: int, timeout: float) -> None:
 # ---------------------------------------------------------------------- the waiting side
 
 
-def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -> int:
+def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool, invoked_at: float | None) -> int:
     from aura_dev.cli import console as ui
     from aura_dev.engine import runstate
     from aura_dev.errors import StartupError
@@ -227,7 +219,8 @@ def _wait(child: int, readable: int, workspace: Path | None, *, timings: bool) -
     from aura_dev.cli.progress import summary
     from aura_dev.dashboard.access import stack_login_url
 
-    summary(ui.out, state, time.monotonic() - began, dashboard=stack_login_url(ws.state_dir, state))
+    seconds = time.time() - invoked_at if invoked_at else time.monotonic() - began  # since `aura dev up` was run
+    summary(ui.out, state, seconds, dashboard=stack_login_url(ws.state_dir, state))
     ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
     if timings:
         from aura_dev.cli.timings_view import show_timings
