@@ -7,7 +7,7 @@ A generated workspace of N trivial services (as `bench_up.py` builds it, native 
 and the sample; each round is `aura dev up -d`, then the measured `down` at once (as
 `bench_up.py` does it: the stack has just settled).
 
-    python benchmarks/down_breakdown.py [--services 10] [--rounds 3] [--skip-sample] [--aura CMD]
+    python benchmarks/down_breakdown.py [--services 10] [--rounds 3] [--skip-sample] [--settle S] [--aura CMD]
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ def watch(pids: dict[str, int], run_dir: Path, began: list[float], seen: dict[st
                 del files[name]
 
 
-def one_round(command: str, root: Path) -> dict[str, float]:
+def one_round(command: str, root: Path, settle: float) -> dict[str, float]:
     shutil.rmtree(root / ".aura", ignore_errors=True)
     subprocess.run([command, "dev", "up", "-d", "--no-reload", "-w", str(root)], check=True, capture_output=True)
+    time.sleep(settle)
     state = json.loads((root / ".aura" / "run" / "state.json").read_text())
     pids = {label: unit["pid"] for label, unit in state["units"].items() if unit.get("pid")}
     pids["supervisor"] = state["supervisor"]["pid"]
@@ -85,6 +86,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--aura", default=None, help="the `aura` command to measure (default: this checkout's)")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds between `up -d` returning and `down` (0: at once, as bench_up.py does)")
     args = parser.parse_args()
     command = args.aura or aura()
     print(f"machine: {machine()}", flush=True)
@@ -101,7 +104,7 @@ def main() -> None:
         root.mkdir()
         cases.append((f"{args.services} trivial", aura_workspace(root, generated(root, args.services))))
         for label, root in cases:
-            rounds = [one_round(command, root) for _ in range(args.rounds)]
+            rounds = [one_round(command, root, args.settle) for _ in range(args.rounds)]
             keys = sorted({k for r in rounds for k in r}, key=lambda k: statistics.median(r.get(k, 0) for r in rounds))
             print(f"\n{label}: seconds since `aura dev down` was launched, median (min–max) of {args.rounds}")
             for key in keys:

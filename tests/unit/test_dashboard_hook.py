@@ -36,11 +36,18 @@ def test_an_auto_port_is_kept_across_runs_and_the_token_is_private(tmp_path: Pat
     assert first.dashboard.url == f"http://127.0.0.1:{first.dashboard.port}/" and hook.port == first.dashboard.port
     assert read_token(tmp_path) == hook.token and token_path(tmp_path).stat().st_mode & 0o777 == 0o600
     first.ports.save()  # as the start does
+    # Listening from before the start: a browser that comes before the web stack is
+    # imported waits in the backlog instead of meeting a refused connection.
+    with socket.create_connection(("127.0.0.1", hook.port), timeout=2):
+        pass
+    hook.close(first)  # the supervisor, once the stack has stopped (served or not)
+    assert read_token(tmp_path) is None
     second = orchestrator(tmp_path, DashboardSettings())
     again = DashboardHook()
     again.prepare(second)
     assert second.dashboard.port == first.dashboard.port and again.token != hook.token
     assert read_token(tmp_path) == again.token
+    again.close(second)
 
 
 def test_off_in_aura_yaml_means_no_dashboard(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 HEADER = struct.Struct("!I")
 PROGRESS_SECONDS = 0.1  # how often the waiting side reads the state for its progress line
 DETACHED_TIMEOUT = 300.0
+EXTRAS_QUIET_SECONDS = 1.0  # after the summary, before the dashboard, metrics and schema file start
 
 
 class Channel:
@@ -128,10 +129,15 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
 
     async def after_the_summary() -> None:
         """The waiting command prints the summary and exits within milliseconds; the extras
-        served beside the stack (dashboard, metrics — a few hundred ms of CPU on 2 cores)
-        start once it has, or a second later at most."""
+        served beside the stack (dashboard, metrics, the schema file: ~0.4 s of CPU, most of
+        it in this process, under the GIL of the loop that answers `down`) start a quiet
+        second after that.  A `down` in that second finds the supervisor idle (it took
+        0.4–0.8 s instead of 0.25 s on 10 services when the extras ran) and they never
+        start; the dashboard's socket listens all along, so an early browser just waits."""
         await _exited(waiting, 1.0)
         import asyncio
+
+        await asyncio.sleep(EXTRAS_QUIET_SECONDS)
 
         from aura_dev.workspace.resolved import ensure_schema_file
 

@@ -1,6 +1,7 @@
 """uvicorn inside the supervisor's own event loop.  The supervisor owns the signals
-(uvicorn's handlers are not installed), the socket is bound here on 127.0.0.1 so a port
-that cannot be had is a notice rather than uvicorn's `sys.exit`, and access logs are off:
+(uvicorn's handlers are not installed), the socket is the one the hook bound on 127.0.0.1
+before the start (a port that cannot be had is a notice, not uvicorn's `sys.exit`), and
+access logs are off:
 the console is the stack's, not the dashboard's."""
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from aura_dev.dashboard.guard import Access
 from aura_dev.dashboard.stream import Broadcaster
 from aura_dev.engine.orchestrator import Orchestrator
 from aura_dev.logs.record import Level
-from aura_dev.net import LOOPBACK
 
 
 class _Server(uvicorn.Server):
@@ -50,28 +50,11 @@ class _ToHub(logging.Handler):
         self.orch.hub.notice(None, f"dashboard: {record.getMessage()}{cause}", Level.ERROR)
 
 
-def listen(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((LOOPBACK, port))
-        sock.listen(64)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
-async def serve(orch: Orchestrator, *, port: int, token: str) -> None:
-    """Serve until the supervisor cancels its tasks (after the stack has stopped, so an open
-    page watches the units go down)."""
-    try:
-        sock = listen(port)
-    except OSError as exc:
-        orch.hub.notice(None, f"dashboard: cannot listen on {LOOPBACK}:{port} ({exc.strerror}); "
-                        "the stack runs without it", Level.WARN)
-        return
+async def serve(orch: Orchestrator, *, sock: socket.socket, token: str) -> None:
+    """Serve on `sock` (bound and listening since before the start) until the supervisor
+    cancels its tasks (after the stack has stopped, so an open page watches the units go
+    down)."""
+    port = sock.getsockname()[1]
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [_ToHub(orch)]

@@ -316,7 +316,7 @@ class Orchestrator:
     # ------------------------------------------------------------------ the whole run
 
     async def run(self, *, on_started: Callable[[Orchestrator], None] | None = None,
-                  on_serving: Callable[[Orchestrator], Awaitable[None]] | None = None) -> int:
+                  on_serving: Callable[[Orchestrator], Coroutine[Any, Any, None]] | None = None) -> int:
         lock = runstate.SupervisorLock(self.ws.state_dir)
         lock.acquire()
         server = None
@@ -333,8 +333,8 @@ class Orchestrator:
                         on_started(self)
                     launch_record.remember(self.ws, self.options, self.infra, self.services)  # for the next start's head start
                     server = await serve(runstate.control_socket_path(self.ws.state_dir), self.handle_control)
-                    if on_serving is not None:
-                        await on_serving(self)
+                    if on_serving is not None:  # a task: a `down` must not wait for the extras
+                        self.spawn(on_serving(self))
                     await self.shutdown_requested.wait()
             finally:
                 if server is not None:

@@ -84,6 +84,11 @@ class SupervisorHook(Protocol):
         """Once the stack is up, on the supervisor's loop: start its tasks (`orch.spawn`) and return."""
         ...
 
+    def close(self, orch: Orchestrator) -> None:
+        """After the stack has stopped, whether `serving` was called or not (a `down` can
+        come before the extras start): release what `prepare` took."""
+        ...
+
 
 def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventHub,
               on_started: Callable[[Orchestrator], None] | None = None,
@@ -102,6 +107,8 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             orch.spawn(LiveReload(orch).watch())
         if before_serving is not None:
             await before_serving()
+        if orch.shutdown_requested.is_set():  # a `down` right after `up`: start nothing more
+            return
         from aura_dev.engine.metrics_scraper import MetricsScraper, sidecar_metrics_ports
 
         orch.spawn(MetricsScraper(orch.ws.state_dir, lambda: sidecar_metrics_ports(orch.services),
@@ -125,7 +132,11 @@ def supervise(ws: Workspace, options: UpOptions, prepared: Prepared, hub: EventH
             on_orchestrator(orch, asyncio.get_running_loop())
         if parent is not None and not signals.hangup_ignored():
             orch.spawn(signals.stop_when_orphaned(parent, hub, orch.request_shutdown))
-        return await orch.run(on_started=on_started, on_serving=serving)
+        try:
+            return await orch.run(on_started=on_started, on_serving=serving)
+        finally:
+            for hook in hooks:
+                hook.close(orch)
 
     return asyncio.run(main())
 
