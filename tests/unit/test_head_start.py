@@ -95,8 +95,22 @@ def test_a_unit_that_differs_now_is_not_adopted_and_its_early_process_is_ended(t
     environment = dict(os.environ, GREETING="new")
     argv = dies_with_parent([sys.executable, "-c", ECHO, "app", "30"], environment, tmp_path)
     assert head_start.claim("app", argv, environment, tmp_path) is None
-    assert early.returncode is not None  # ended before its unit spawns: its ports are free again
+    # Ended before its unit spawns (its ports are free again), asked first: a scheduler that
+    # already leads revokes its lease only on SIGTERM.
+    assert early.returncode == -15
     assert head_start.spawned_at("app") is None
+
+
+def test_an_early_process_that_differs_only_in_a_neutral_flag_is_adopted(tmp_path: Path) -> None:
+    file = workspace(tmp_path)
+    key = head_start.record_key(file, [], None, True)
+    entry = unit_entry(tmp_path, "scheduler")
+    wanted = list(entry["argv"])  # type: ignore[call-overload]
+    entry["argv"] = wanted + ["--etcd-snapshot-count", "1"]  # the first start asked for a snapshot
+    head_start.write_record(tmp_path / ".aura", key, [entry])
+    head_start.launch_for(file, [], None, True)
+    early = head_start._waiting[0].popen
+    assert head_start.claim("scheduler", wanted, entry["env"], tmp_path) is early  # type: ignore[arg-type]
 
 
 def test_a_rendered_file_changed_since_the_record_means_no_early_spawn(tmp_path: Path) -> None:

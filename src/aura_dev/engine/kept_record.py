@@ -22,6 +22,7 @@ import psutil
 from aura_dev.atomic import write_json_atomic
 from aura_dev.engine import runstate
 from aura_dev.plan.infra import InfraKind
+from aura_dev.units.head_start import comparable_argv
 
 KEPT_FILE = "kept.json"
 KEPT_KINDS = (InfraKind.REDIS, InfraKind.PLACEMENT, InfraKind.SCHEDULER)  # not Zipkin: an observer, slow to start
@@ -74,12 +75,13 @@ class KeptRecord:
 
 def masked(argv: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """`argv` with secrets (Redis's password) replaced by a digest: the record compares them
-    without holding them."""
+    without holding them; without the flags that do not make it another process
+    (`head_start.ADOPTION_NEUTRAL_FLAGS`: no reason to replace a kept scheduler)."""
     out = list(argv)
     for i, arg in enumerate(out[:-1]):
         if arg in SECRET_FLAGS:
             out[i + 1] = "sha256:" + hashlib.sha256(out[i + 1].encode()).hexdigest()[:16]
-    return tuple(out)
+    return tuple(comparable_argv(out))
 
 
 def masked_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from aura_dev.infra.base import InfraService
 from aura_dev.infra.scheduler_leadership import SchedulerReadiness
 from aura_dev.plan.infra import (
     InfraKind, InfraRequest, default_image, redis_data_dir, redis_persistence_args, scheduler_data_dir,
+    scheduler_snapshot_args,
 )
 from aura_dev.logs.record import LogChunk, Stream, UnitRef
 from aura_dev.logs.splitter import LineSplitter
@@ -308,7 +309,8 @@ class DockerBackend:
                             # Inside the container's own network; published on 127.0.0.1 only.
                             "--etcd-client-port", str(ETCD_CLIENT_PORT), "--etcd-client-listen-address", "0.0.0.0",
                             "--override-broadcast-host-port", f"localhost:{ports.main}",
-                            "--log-level", request.log_level],
+                            "--log-level", request.log_level,
+                            *scheduler_snapshot_args(scheduler_data_dir(request.state_dir))],
                 "ports": {f"{SCHEDULER_PORT}/tcp": (LOOPBACK, ports.main),
                           f"{HEALTHZ_PORT}/tcp": (LOOPBACK, ports.healthz),
                           f"{METRICS_PORT}/tcp": (LOOPBACK, ports.metrics),

@@ -14,6 +14,7 @@ from aura_dev.infra.base import InfraService
 from aura_dev.infra.scheduler_leadership import SchedulerReadiness
 from aura_dev.plan.infra import (
     InfraKind, InfraRequest, kept_output_dir, redis_data_dir, redis_persistence_args, scheduler_data_dir,
+    scheduler_snapshot_args,
 )
 from aura_dev.plan.tracing import zipkin_java_argv
 from aura_dev.net import LOOPBACK
@@ -151,4 +152,5 @@ class NativeBackend:
             "--etcd-client-listen-address", LOOPBACK,
             "--etcd-initial-cluster", f"dapr-scheduler-server-0=http://127.0.0.1:{ports.extra['etcd_peer']}",
             "--override-broadcast-host-port", f"127.0.0.1:{ports.main}",
+            *scheduler_snapshot_args(data),
         ]

@@ -132,6 +132,29 @@ def _spawn(unit: Mapping[str, Any]) -> None:
     _waiting.append(EarlyProcess(str(unit["label"]), argv, env, str(unit["cwd"]), files, popen, spawned_at))
 
 
+# Flags that change how a process works, not what it is: an early process that differs
+# from the wanted one only in these is adopted.  The scheduler's etcd snapshot count is
+# asked for only until etcd's first snapshot exists (`plan.infra.scheduler_snapshot_args`):
+# without this, the start after a workspace's first would replace its early scheduler.
+ADOPTION_NEUTRAL_FLAGS = frozenset({"--etcd-snapshot-count"})
+# An early process that is not what this start wants is asked to stop (a scheduler that
+# already leads must revoke its lease, or the next one waits ~20 s for it to expire),
+# and killed after this long.
+END_GRACE_SECONDS = 3.0
+
+
+def comparable_argv(argv: Sequence[str]) -> list[str]:
+    """`argv` without the flags (and their values) in `ADOPTION_NEUTRAL_FLAGS`."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in ADOPTION_NEUTRAL_FLAGS:
+            next(args, None)
+        else:
+            out.append(arg)
+    return out
+
+
 def claim(label: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes] | None:
     """The early process of `label`, if it is exactly what would be spawned now; an early
     process of that label that is not is ended first (it holds the unit's ports)."""
@@ -141,7 +164,7 @@ def claim(label: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) ->
     else:
         return None
     _waiting.remove(early)
-    if (early.argv == list(argv) and early.env == dict(env) and early.cwd == str(cwd)
+    if (comparable_argv(early.argv) == comparable_argv(argv) and early.env == dict(env) and early.cwd == str(cwd)
             and digest_files(early.files) == early.files):
         _claimed[label] = early.spawned_at
         return early.popen
@@ -172,14 +195,16 @@ def release_unclaimed() -> None:
 
 
 def _end(popen: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(popen.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        popen.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
+    for sig, grace in ((signal.SIGTERM, END_GRACE_SECONDS), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            popen.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            pass
     for stream in (popen.stdout, popen.stderr):
         if stream is not None:
             stream.close()
