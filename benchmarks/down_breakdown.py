@@ -28,6 +28,7 @@ from _common import REPO, aura, machine
 from bench_up import aura_workspace, generated
 
 INFRA = ("redis", "placement", "scheduler", "zipkin")
+RELOAD = os.environ.get("BREAKDOWN_RELOAD") == "1"  # live reload on (its standbys), as bench_up.py runs aura
 
 
 def watch(pids: dict[str, int], run_dir: Path, began: list[float], seen: dict[str, float]) -> None:
@@ -55,7 +56,8 @@ def watch(pids: dict[str, int], run_dir: Path, began: list[float], seen: dict[st
 
 def one_round(command: str, root: Path, settle: float) -> dict[str, float]:
     shutil.rmtree(root / ".aura", ignore_errors=True)
-    subprocess.run([command, "dev", "up", "-d", "--no-reload", "-w", str(root)], check=True, capture_output=True)
+    subprocess.run([command, "dev", "up", "-d", *([] if RELOAD else ["--no-reload"]), "-w", str(root)], check=True,
+                   capture_output=True)
     time.sleep(settle)
     state = json.loads((root / ".aura" / "run" / "state.json").read_text())
     pids = {label: unit["pid"] for label, unit in state["units"].items() if unit.get("pid")}
