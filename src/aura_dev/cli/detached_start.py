@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
-import struct
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aura_dev.cli.detached_wait import HEADER, wait
+
 if TYPE_CHECKING:
     from aura_dev.engine.orchestrator import Orchestrator, UpOptions
 
-HEADER = struct.Struct("!I")
-PROGRESS_SECONDS = 0.1  # how often the waiting side reads the state for its progress line
-DETACHED_TIMEOUT = 300.0
 EXTRAS_QUIET_SECONDS = 1.0  # after the summary, before the dashboard, metrics and schema file start
 
 
@@ -67,7 +64,7 @@ def start(services: list[str], workspace: Path | None, options: UpOptions, *, ti
         _supervisor(Channel(writable), services, workspace, options, waiting)  # never returns
     os.close(writable)
     os.waitpid(child, 0)  # it forks the supervisor and exits at once
-    return _wait(readable, workspace, timings=timings, invoked_at=options.invoked_at)
+    return wait(readable, workspace, timings=timings, invoked_at=options.invoked_at)
 
 
 # ---------------------------------------------------------------------- the supervisor side
@@ -186,123 +183,3 @@ async def _exited(pid: int, timeout: float) -> None:
     finally:
         loop.remove_reader(fd)
         os.close(fd)
-
-
-# ---------------------------------------------------------------------- the waiting side
-
-
-def _gone(pid: int, timeout: float = 10.0) -> None:
-    """Until the supervisor `pid` (a grandchild: no `waitpid`) has exited after a refusal,
-    so that a command run next finds it gone; `timeout` at most."""
-    if pid <= 0:
-        return
-    try:
-        fd = os.pidfd_open(pid)
-    except OSError:  # gone already
-        return
-    try:
-        select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
-
-
-def _wait(readable: int, workspace: Path | None, *, timings: bool, invoked_at: float | None) -> int:
-    from aura_dev.cli import console as ui
-    from aura_dev.engine import runstate
-    from aura_dev.errors import StartupError
-    from aura_dev.workspace.locate import FoundWorkspace, discover
-
-    ws = FoundWorkspace(discover(explicit=workspace).absolute())
-    began = time.monotonic()
-    reader = _Messages(readable)
-    child = 0  # the supervisor's pid, its first message
-    console = ui.err
-    shown = [""]
-    with console.status("starting the stack in the background…") as status:
-        while True:
-            message = reader.next(PROGRESS_SECONDS)
-            if message is None:  # nothing yet: show progress
-                state = runstate.read_state(ws.state_dir)
-                if state is not None and state.supervisor_pid == child:
-                    ready = sum(1 for u in state.units.values() if u.state.value == "ready")
-                    text = f"{ready}/{len(state.units)} units ready"
-                    status.update(f"starting the stack in the background… {text}")
-                    if not console.is_terminal and text != shown[0]:
-                        # No spinner in a CI log or a pipe: a line each time the count moves.
-                        console.print(f"starting in the background: {text} ({time.monotonic() - began:.1f} s)")
-                        shown[0] = text
-                if time.monotonic() - began > DETACHED_TIMEOUT:
-                    raise StartupError(f"the stack was not up after {DETACHED_TIMEOUT:g} s",
-                                       hint="see `aura dev logs`")
-                continue
-            kind, payload = message
-            if kind == "pid":
-                child = int(payload)
-            elif kind == "note":
-                console.print(f"[dim]{ui.escape(str(payload))}[/]")
-            elif kind == "settled":
-                break
-            elif kind == "error":
-                _gone(child)
-                raise payload
-            else:  # "crash", or the end of the pipe: the supervisor died
-                _gone(child)
-                log = runstate.supervisor_log_path(ws.state_dir)
-                details = payload if kind == "crash" else _tail(log)
-                raise StartupError("the background supervisor stopped during start", details=details,
-                                   hint=f"full log: {log}" if log.exists() else "run `aura dev up` in the foreground")
-    os.close(readable)
-    state = runstate.read_state(ws.state_dir)
-    if state is None:
-        raise StartupError("the stack stopped right after its start", hint="see `aura dev logs`")
-    from aura_dev.cli.progress import summary
-    from aura_dev.dashboard.access import stack_login_url
-
-    seconds = time.time() - invoked_at if invoked_at else time.monotonic() - began  # since `aura dev up` was run
-    summary(ui.out, state, seconds, dashboard=stack_login_url(ws.state_dir, state))
-    ui.out.print(f"[dim]supervisor pid {child}; stop with `aura dev down`[/]")
-    if timings:
-        from aura_dev.cli.timings_view import show_timings
-
-        show_timings(ui.out, state.timeline)
-    return 0 if all(s.ready for s in state.services.values()) else 1
-
-
-def _tail(log: Path) -> list[str]:
-    try:
-        return log.read_text(errors="replace").splitlines()[-25:]
-    except OSError:
-        return []
-
-
-class _Messages:
-    """The waiting side of the pipe: `next` gives a message, None on a timeout, ("eof", None)
-    once the pipe is closed without one."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = b""
-
-    def next(self, timeout: float) -> tuple[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._parse()
-            if message is not None:
-                return message
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                return None
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                return ("eof", None)
-            self.buffer += chunk
-
-    def _parse(self) -> tuple[str, Any] | None:
-        if len(self.buffer) < HEADER.size:
-            return None
-        (size,) = HEADER.unpack_from(self.buffer)
-        if len(self.buffer) < HEADER.size + size:
-            return None
-        body, self.buffer = self.buffer[HEADER.size:HEADER.size + size], self.buffer[HEADER.size + size:]
-        kind, payload = pickle.loads(body)
-        return str(kind), payload
