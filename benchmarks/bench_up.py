@@ -416,6 +416,11 @@ def main() -> None:
                 twin = work / f"gen{size}-keep"
                 shutil.copytree(root, twin)
                 kept_roots[root] = aura_workspace(twin, generated(twin, size), keep=True)
+        # The baseline runs on a copy of each workspace: each build keeps its own `.aura` (its
+        # head-start record names its own files, e.g. the standby boot script: sharing one
+        # made every Python app of both builds start anew instead of early).
+        base_roots = {root: Path(shutil.copytree(root, root.with_name(root.name + "-baseline"), symlinks=True))
+                      for _, root, _ in cases} if args.baseline else {}
         for label, root, services in cases:
             has_deps = any(s.depends_on for s in services)
             times: dict[str, list[tuple[float, float]]] = {"aura": [], "floor": [], "dapr": [], "deps": [],
@@ -423,7 +428,7 @@ def main() -> None:
             # A workspace's first start (nothing saved in `.aura`) is measured once, apart;
             # the runs below are later starts, as a user's every `up` after the first.
             if args.baseline:
-                run_aura(root, args.baseline, fresh=True)
+                run_aura(base_roots[root], args.baseline, fresh=True)
             times["first"].append(run_aura(root, fresh=True))
             twin = kept_roots.get(root)
             if twin is not None:  # the kept infra's own start: before the runs, not counted
@@ -437,7 +442,7 @@ def main() -> None:
                     times["deps"].append(run_floor(work, runtime, services, honour_deps=True))
                 times["aura"].append(run_aura(root))
                 if args.baseline:
-                    times["base"].append(run_aura(root, args.baseline))
+                    times["base"].append(run_aura(base_roots[root], args.baseline))
                 if twin is not None:
                     times["keep"].append(run_aura_kept(twin))
                 if cli is not None:
