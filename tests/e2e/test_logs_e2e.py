@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -184,6 +185,12 @@ def test_follow_across_a_restart_loses_nothing(tmp_path: Path) -> None:
         """))
     follower = subprocess.Popen([aura_bin(), "dev", "logs", "-f", "ticker", "--source", "app", "-w", str(root)],
                                 stdout=subprocess.PIPE, env=dict(os.environ, NO_COLOR="1"))
+    # Read as a terminal would, all along: a pipe left unread fills up (64 KiB, ~2,500 ticks
+    # on a loaded machine) and the follower then blocks on its writes, Ctrl-C or not.
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.extend(iter(lambda: follower.stdout.read1(65536), b"")),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
     try:
         up = run_aura("dev", "up", "--detach", "-w", str(root), timeout=60)
         assert up.returncode == 0, up.stderr
@@ -197,7 +204,9 @@ def test_follow_across_a_restart_loses_nothing(tmp_path: Path) -> None:
         run_aura("dev", "down", "-w", str(root))
         time.sleep(0.5)
         follower.send_signal(signal.SIGINT)
-        output = follower.communicate(timeout=30)[0].decode()
+        follower.wait(timeout=30)
+        reader.join(30)
+        output = b"".join(received).decode()
     ticks: dict[int, list[int]] = {}
     for pid, number in re.findall(r"tick (\d+) (\d+)", output):
         ticks.setdefault(int(pid), []).append(int(number))
