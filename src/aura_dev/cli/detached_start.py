@@ -4,9 +4,7 @@ The forked supervisor starts the stack's head start (`units.head_start`: the uni
 start launched at once, spawned from its record) within milliseconds, then loads and checks
 the workspace and runs the stack, while this process only waits and shows progress.  Its
 processes are its own children from the first spawn, which is what lets the engine adopt
-them (a unit spawned by this process could not be waited for by a sibling).  The head
-start's units share a session (one CPU autogroup) and the supervisor then moves to a session
-of its own, so that on a small machine it loads at its own share of the CPU while they start.
+them (a unit spawned by this process could not be waited for by a sibling).
 
 The two talk over a pipe: the supervisor sends a refusal (an `AuraError` or `OSError`,
 pickled, shown here exactly as if this process had raised it), notes to print, and "settled"
@@ -63,7 +61,6 @@ def start(services: list[str], workspace: Path | None, options: UpOptions, *, ti
         os.close(readable)
         _supervisor(Channel(writable), services, workspace, options, waiting)  # never returns
     os.close(writable)
-    os.waitpid(child, 0)  # it forks the supervisor and exits at once
     return wait(readable, workspace, timings=timings, invoked_at=options.invoked_at)
 
 
@@ -74,15 +71,7 @@ def _supervisor(channel: Channel, services: list[str], workspace: Path | None, o
                 waiting: int) -> None:
     code = 1
     try:
-        # Two sessions, so that the kernel's autogroups (one per session) share the CPU
-        # between the stack and its supervisor instead of among ~2N+3 processes: the
-        # head start's units go into the first (each in a process group of its own), the
-        # supervisor moves into the second once they are spawned.  Otherwise, on 2 cores,
-        # the engine loads at a 1/(units+1) share while the units start (2.2 s instead of
-        # ~0.5 s on 10 services), and the start is not seen ready until it has.
         os.setsid()
-        if os.fork() != 0:
-            os._exit(0)  # the session's leader cannot leave it; its child can
         channel.send("pid", os.getpid())
         code = _supervise(channel, services, workspace, options, waiting)
     except BaseException as exc:  # everything, even SystemExit: the waiting side must hear of it
@@ -119,8 +108,7 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
     from aura_dev.workspace.locate import discover
 
     file = discover(explicit=workspace)
-    head_start.launch_for(file, options.selected, options.backend, options.reload, shared_session=True)
-    os.setsid()  # units spawned from now on get sessions of their own, as in the foreground
+    head_start.launch_for(file, options.selected, options.backend, options.reload)
     from aura_dev.cli.stack_view import supervisor_hooks
     from aura_dev.engine import session
     from aura_dev.engine.events import EventHub

@@ -82,8 +82,8 @@ def ready_count(state_dir: Path, supervisor: int) -> str | None:
 
 
 def gone(pid: int, timeout: float = 10.0) -> None:
-    """Until the supervisor `pid` (a grandchild: no `waitpid`) has exited after a refusal,
-    so that a command run next finds it gone; `timeout` at most."""
+    """Until the supervisor `pid` has exited after a refusal, so that a command run next finds
+    it gone; `timeout` at most.  A pidfd turns readable once it has exited (reaped or not)."""
     if pid <= 0:
         return
     try:

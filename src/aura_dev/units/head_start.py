@@ -61,7 +61,6 @@ _early_ports: set[int] = set()  # every port the record gave to a process spawne
 # units already spawned waits for a CPU (~14 ms each, 23 units on 2 cores, one at a time).
 SPAWNERS = 4
 _PARKED = threading.Event()  # never set
-_session = [True]  # each early unit in a session of its own (False: a group of its own in ours)
 
 
 def record_key(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> str:
@@ -125,12 +124,8 @@ def launch(state_dir: Path, key: str) -> int:
     return len(_waiting)
 
 
-def launch_for(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool,
-               *, shared_session: bool = False) -> int:
-    """`launch` for this workspace and these options (its state folder sits beside the file).
-    `shared_session`: spawn each unit in a process group of its own inside this process's
-    session, rather than in a session of its own (see `cli.detached_start`)."""
-    _session[0] = not shared_session
+def launch_for(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> int:
+    """`launch` for this workspace and these options (its state folder sits beside the file)."""
     return launch(workspace_file.parent / STATE_DIR, record_key(workspace_file, selected, backend, reload))
 
 
@@ -146,8 +141,7 @@ def _spawn(unit: Mapping[str, Any]) -> None:
         env.pop(name, None)
     argv = [str(a) for a in unit["argv"]]
     popen = subprocess.Popen(argv, cwd=unit["cwd"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, start_new_session=_session[0],
-                             process_group=None if _session[0] else 0)
+                             stderr=subprocess.PIPE, start_new_session=True)
     spawned_at = time.time()
     if not _first_spawn_cpu:
         _first_spawn_cpu.append(time.process_time())
