@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,6 +166,31 @@ def test_release_ends_every_unclaimed_process(tmp_path: Path) -> None:
     assert len(popens) == 2 and all(p.poll() is None for p in popens)
     head_start.release_unclaimed()
     assert all(p.returncode is not None for p in popens)
+
+
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+
+
+def test_processes_that_ignore_sigterm_share_one_grace_then_are_killed(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(head_start, "END_GRACE_SECONDS", 0.6)
+    file = workspace(tmp_path)
+    key = head_start.record_key(file, [], None, True)
+    entries = []
+    for label in ("a", "b", "c"):
+        entry = unit_entry(tmp_path, label)
+        entry["argv"] = [sys.executable, "-c", STUBBORN]
+        entries.append(entry)
+    head_start.write_record(tmp_path / ".aura", key, entries)
+    head_start.launch_for(file, [], None, True)
+    popens = [early.popen for early in head_start._waiting]
+    for popen in popens:
+        assert popen.stdout is not None and popen.stdout.readline() == b"up\n"  # its SIGTERM handler is set
+    began = time.monotonic()
+    head_start.release_unclaimed()
+    took = time.monotonic() - began
+    assert [p.returncode for p in popens] == [-9, -9, -9]  # SIGTERM ignored: killed after the grace
+    assert took < 3 * 0.6, f"each waited out its own grace ({took:.2f} s)"
 
 
 def test_the_record_keeps_only_the_environment_that_differs(tmp_path: Path) -> None:

@@ -211,25 +211,32 @@ def early_ports() -> frozenset[int]:
 
 
 def release_unclaimed() -> None:
-    """End every early process no unit claimed (the start settled without it, or failed)."""
-    while _waiting:
-        _end(_waiting.pop().popen)
+    """End every early process no unit claimed (the start settled without it, or failed):
+    all asked at once, so that a refused start never waits out one grace after another."""
+    popens = [early.popen for early in _waiting]
+    _waiting.clear()
+    _end(*popens)
 
 
-def _end(popen: subprocess.Popen[bytes]) -> None:
+def _end(*popens: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to each one's group; once each has exited or the grace is over, SIGKILL to
+    what is left of the groups (nothing of an early process outlives this)."""
     for sig, grace in ((signal.SIGTERM, END_GRACE_SECONDS), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(popen.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            popen.wait(timeout=grace)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-    for stream in (popen.stdout, popen.stderr):
-        if stream is not None:
-            stream.close()
+        for popen in popens:
+            try:
+                os.killpg(popen.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + grace
+        for popen in popens:
+            try:
+                popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+    for popen in popens:
+        for stream in (popen.stdout, popen.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def write_record(state_dir: Path, key: str, units: Sequence[Mapping[str, Any]]) -> None:
