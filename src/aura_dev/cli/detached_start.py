@@ -61,7 +61,7 @@ def start(services: list[str], workspace: Path | None, options: UpOptions, *, ti
         os.close(readable)
         _supervisor(Channel(writable), services, workspace, options, waiting)  # never returns
     os.close(writable)
-    return wait(readable, workspace, timings=timings, invoked_at=options.invoked_at)
+    return wait(child, readable, workspace, timings=timings, invoked_at=options.invoked_at)
 
 
 # ---------------------------------------------------------------------- the supervisor side
@@ -72,7 +72,6 @@ def _supervisor(channel: Channel, services: list[str], workspace: Path | None, o
     code = 1
     try:
         os.setsid()
-        channel.send("pid", os.getpid())
         code = _supervise(channel, services, workspace, options, waiting)
     except BaseException as exc:  # everything, even SystemExit: the waiting side must hear of it
         _refuse(channel, exc)

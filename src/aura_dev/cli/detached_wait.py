@@ -81,22 +81,8 @@ def ready_count(state_dir: Path, supervisor: int) -> str | None:
         return None  # not written yet, or being replaced
 
 
-def gone(pid: int, timeout: float = 10.0) -> None:
-    """Until the supervisor `pid` has exited after a refusal, so that a command run next finds
-    it gone; `timeout` at most.  A pidfd turns readable once it has exited (reaped or not)."""
-    if pid <= 0:
-        return
-    try:
-        fd = os.pidfd_open(pid)
-    except OSError:  # gone already
-        return
-    try:
-        select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
-
-
-def wait(readable: int, workspace: Path | None, *, timings: bool, invoked_at: float | None) -> int:
+def wait(supervisor: int, readable: int, workspace: Path | None, *, timings: bool, invoked_at: float | None) -> int:
+    """Until the forked `supervisor` says its start has settled (or refused it); the exit code."""
     from aura_dev.cli.console import colour_disabled
     from aura_dev.errors import StartupError
     from aura_dev.workspace.locate import FoundWorkspace, discover
@@ -104,29 +90,26 @@ def wait(readable: int, workspace: Path | None, *, timings: bool, invoked_at: fl
     ws = FoundWorkspace(discover(explicit=workspace).absolute())
     began = time.monotonic()
     reader = Messages(readable)
-    supervisor = 0  # its pid: its first message
     progress = Progress(sys.stderr, colour=not colour_disabled())
     try:
         while True:
             message = reader.next(PROGRESS_SECONDS)
             if message is None:  # nothing yet: show progress
-                progress.update(ready_count(ws.state_dir, supervisor) if supervisor else None)
+                progress.update(ready_count(ws.state_dir, supervisor))
                 if time.monotonic() - began > DETACHED_TIMEOUT:
                     raise StartupError(f"the stack was not up after {DETACHED_TIMEOUT:g} s",
                                        hint="see `aura dev logs`")
                 continue
             kind, payload = message
-            if kind == "pid":
-                supervisor = int(payload)
-            elif kind == "note":
+            if kind == "note":
                 progress.note(str(payload))
             elif kind == "settled":
                 break
             elif kind == "error":
-                gone(supervisor)
+                os.waitpid(supervisor, 0)  # gone before the command returns: a next one finds it so
                 raise payload
             else:  # "crash", or the end of the pipe: the supervisor died
-                gone(supervisor)
+                os.waitpid(supervisor, 0)
                 from aura_dev.engine.runstate import supervisor_log_path
 
                 log = supervisor_log_path(ws.state_dir)
