@@ -10,6 +10,7 @@ import os
 import secrets
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +146,16 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         errors_before = units["assistant-gateway·dapr"]["errors"] or 0
         assert units["assistant-gateway"]["rss"] > 0 and units["assistant-gateway"]["state"] == "ready"
         dapr_http = status["services"]["assistant-gateway"]["daprHttpPort"]
-        for _ in range(3):
-            code, _body = http("POST", f"http://127.0.0.1:{dapr_http}/v1.0/invoke/{ids['conversation']}/method/fail", {})
-            assert code == 500
+
+        def fail_three_calls() -> None:
+            for _ in range(3):
+                url = f"http://127.0.0.1:{dapr_http}/v1.0/invoke/{ids['conversation']}/method/fail"
+                code, _body = http("POST", url, {})
+                assert code == 500
+        check_dashboard(ws, summary["traceId"], fail_three_calls)
         wait_for(lambda: ({u["unit"]: u for u in aura_json("dev", "top", "-w", ws)["units"]}
                           ["assistant-gateway·dapr"]["errors"] or 0) >= errors_before + 3,
                  timeout=30, interval=1.0, what="the gateway's error count to rise")
-        check_dashboard(ws, summary["traceId"])
 
         # Zipkin killed -9: it comes back, and nothing else restarted.
         before = aura_json("dev", "status", "-w", ws)
@@ -174,9 +178,10 @@ def test_one_chat_is_one_trace_with_its_logs_and_live_metrics(tmp_path: Path, ru
         assert run_aura("dev", "down", "-w", ws, env=ZIPKIN_ON).returncode == 0
 
 
-def check_dashboard(ws: str, trace_id: str) -> None:
+def check_dashboard(ws: str, trace_id: str, fail_calls: Callable[[], None]) -> None:
     """The traces page draws the /chat trace, shows a span's log lines beside it, and marks
-    the failed calls in red; a log line carrying the trace id links to it."""
+    in red the failed calls made while it is open (its list reloads itself: daprd sends spans
+    in batches, seconds after the request); a log line carrying the trace id links to it."""
     login = run_aura("dev", "dashboard", "--no-open", "-w", ws, env=ZIPKIN_ON).stdout.strip()
     base = login.split("?")[0].rstrip("/")
     with chromium() as context:
@@ -189,7 +194,10 @@ def check_dashboard(ws: str, trace_id: str) -> None:
         # A selector wait, not wait_for_function: a polled string is eval'd in the page, which
         # the dashboard's Content-Security-Policy (script-src 'self') refuses.
         page.wait_for_selector('#span-logs:has-text("message from tracer")')
-        page.wait_for_selector("tr.trace-row.failed")  # the /fail calls: a trace with an error, in red
+        failed_call = 'tr.trace-row.failed:has-text("/fail")'
+        assert page.locator(failed_call).count() == 0  # not called yet
+        fail_calls()  # with the page open: no reload, no click on refresh
+        page.wait_for_selector(failed_call, timeout=45_000)  # a trace with an error, in red
         page.goto(f"{base}/logs?grep={trace_id}")  # the line that carries it, among thousands
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
         page.goto(f"{base}/services/conversation")

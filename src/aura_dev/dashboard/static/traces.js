@@ -1,6 +1,8 @@
 // Traces page: recent traces from aura's Zipkin, one trace's waterfall (errors in red), a
 // span's tags and the log lines it produced, and the service map.  Loaded on open, on
-// refresh, and when a log line's trace link brings the user here (#<trace id>).
+// refresh, when a log line's trace link brings the user here (#<trace id>), and every few
+// seconds while "live" is ticked: daprd sends its spans to Zipkin in batches, so the
+// request a user just made appears a few seconds after the page was opened.
 "use strict";
 
 (() => {
@@ -108,6 +110,13 @@
   document.getElementById("trace-refresh").addEventListener("click", refresh);
   aura.connect();
   refresh();
+  const LIVE_EVERY_MS = 5000;
+  const live = document.getElementById("trace-live");
+  setInterval(() => {
+    // Not while hidden (nobody looks) or once the stack is gone (nothing would answer).
+    const state = document.getElementById("conn").dataset.state;
+    if (live.checked && !document.hidden && state !== "stopped" && state !== "stopping") refresh();
+  }, LIVE_EVERY_MS);
   if (location.hash.startsWith("#service=")) {
     serviceBox.value = decodeURIComponent(location.hash.slice("#service=".length));
     loadList();
