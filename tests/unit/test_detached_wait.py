@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
+import pytest
+
+from aura_dev.cli import detached_wait
+from aura_dev.cli.detached_start import Channel
 from aura_dev.cli.detached_wait import HEADLINE, Progress, ready_count
 
 
@@ -49,3 +58,49 @@ def test_the_count_is_read_only_from_this_supervisors_state(tmp_path: Path) -> N
     assert ready_count(tmp_path, 41) is None  # a stack before this one
     (run / "state.json").write_text('{"supervisor": ')  # half a file (never seen: writes are atomic)
     assert ready_count(tmp_path, 42) is None
+
+
+def test_the_summary_is_imported_early_once_the_supervisor_has_written_its_state(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary's imports start while the units are still starting (not after the stack is
+    ready, where they held up the command's return), and not before the supervisor has loaded."""
+    (tmp_path / "aura.yaml").write_text("name: w\nservices: {}\n")
+    state = tmp_path / ".aura" / "run" / "state.json"
+    preloads: list[bool] = []
+    def preload() -> threading.Thread:
+        preloads.append(state.exists())
+        return threading.Thread()
+    monkeypatch.setattr(detached_wait, "_preload_summary", preload)
+    monkeypatch.setattr(detached_wait, "_summary", lambda *args, **kwargs: 0)
+    readable, writable = os.pipe()
+
+    def supervisor() -> None:
+        time.sleep(3 * detached_wait.PROGRESS_SECONDS)
+        assert not preloads  # nothing to read yet: nothing preloaded
+        state.parent.mkdir(parents=True)
+        state.write_text(json.dumps({"supervisor": {"pid": 42}, "units": {"redis": {"state": "starting"}}}))
+        time.sleep(3 * detached_wait.PROGRESS_SECONDS)
+        Channel(writable).send("settled")
+
+    thread = threading.Thread(target=supervisor)
+    thread.start()
+    code = detached_wait.wait(42, readable, tmp_path, timings=False, invoked_at=None)
+    thread.join()
+    assert code == 0
+    assert preloads == [True]  # once, after the state was there
+
+
+def test_preloading_imports_the_summarys_modules() -> None:
+    thread = detached_wait._preload_summary()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert {"aura_dev.cli.progress", "aura_dev.dashboard.access", "aura_dev.engine.runstate"} <= set(sys.modules)
+
+
+def test_the_summarys_modules_import_no_asyncio_or_psutil() -> None:
+    """~70 ms the summary of `up -d` used to spend importing what it never ran."""
+    code = ("import sys, aura_dev.cli.detached_wait, aura_dev.cli.progress, aura_dev.dashboard.access, "
+            "aura_dev.engine.runstate; print(sorted({'asyncio', 'psutil'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(Path(detached_wait.__file__).parents[2])))
+    assert out.stdout.strip() == "[]"

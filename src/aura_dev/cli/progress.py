@@ -5,18 +5,20 @@ print those), plain lines elsewhere; then one summary line per service."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from aura_dev.engine.events import StateChange
 from aura_dev.engine.snapshot import StackSnapshot
 from aura_dev.engine.unit_state import UnitState
-from aura_dev.logs.digest import RuntimeDigest
 from aura_dev.logs.record import Source, UnitRef
+
+if TYPE_CHECKING:  # not at run time: `up -d` imports this module for its summary, on its critical path
+    from aura_dev.engine.events import StateChange  # (asyncio: ~50 ms)
+    from aura_dev.logs.digest import RuntimeDigest
 
 MARKS = {
     "pending": ("·", "dim"), "waiting": ("…", "dim"), "starting": ("◌", "yellow"), "ready": ("✓", "green"),
