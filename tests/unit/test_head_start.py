@@ -7,9 +7,11 @@ import asyncio
 import os
 import socket
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +69,8 @@ def test_a_record_replays_and_the_exact_unit_is_adopted_with_its_output(tmp_path
     entry = unit_entry(tmp_path, "app")
     head_start.write_record(tmp_path / ".aura", key, [entry])
     assert oct((tmp_path / ".aura" / "run" / "launch.json").stat().st_mode & 0o777) == "0o600"
-    assert head_start.launch_for(file, [], None, True) == 1
+    head_start.launch_for(file, [], None, True)
+    assert head_start.spawned() == 1
     lines: list[LogChunk] = []
 
     async def adopt() -> tuple[int | None, int]:
@@ -92,6 +95,7 @@ def test_a_unit_that_differs_now_is_not_adopted_and_its_early_process_is_ended(t
     key = head_start.record_key(file, [], None, True)
     head_start.write_record(tmp_path / ".aura", key, [unit_entry(tmp_path, "app", env={"GREETING": "old"})])
     head_start.launch_for(file, [], None, True)
+    head_start.spawned()
     early = head_start._waiting[0].popen
     environment = dict(os.environ, GREETING="new")
     argv = dies_with_parent([sys.executable, "-c", ECHO, "app", "30"], environment, tmp_path)
@@ -110,6 +114,7 @@ def test_an_early_process_that_differs_only_in_a_neutral_flag_is_adopted(tmp_pat
     entry["argv"] = wanted + ["--etcd-snapshot-count", "1"]  # the first start asked for a snapshot
     head_start.write_record(tmp_path / ".aura", key, [entry])
     head_start.launch_for(file, [], None, True)
+    head_start.spawned()
     early = head_start._waiting[0].popen
     assert head_start.claim("scheduler", wanted, entry["env"], tmp_path) is early  # type: ignore[arg-type]
 
@@ -121,7 +126,8 @@ def test_a_rendered_file_changed_since_the_record_means_no_early_spawn(tmp_path:
     key = head_start.record_key(file, [], None, True)
     head_start.write_record(tmp_path / ".aura", key, [unit_entry(tmp_path, "sidecar", files=[str(component)])])
     component.write_text("a: 2\n")
-    assert head_start.launch_for(file, [], None, True) == 0
+    head_start.launch_for(file, [], None, True)
+    assert head_start.spawned() == 0
 
 
 def test_a_rendered_file_changed_after_the_early_spawn_is_not_adopted(tmp_path: Path) -> None:
@@ -131,7 +137,8 @@ def test_a_rendered_file_changed_after_the_early_spawn_is_not_adopted(tmp_path: 
     key = head_start.record_key(file, [], None, True)
     entry = unit_entry(tmp_path, "sidecar", files=[str(component)])
     head_start.write_record(tmp_path / ".aura", key, [entry])
-    assert head_start.launch_for(file, [], None, True) == 1
+    head_start.launch_for(file, [], None, True)
+    assert head_start.spawned() == 1
     component.write_text("a: 2\n")  # the engine rendered it anew: the early daprd read the old one
     assert head_start.claim("sidecar", entry["argv"], entry["env"], tmp_path) is None  # type: ignore[arg-type]
 
@@ -145,16 +152,19 @@ def test_a_busy_port_skips_only_its_unit(tmp_path: Path) -> None:
         busy = int(holder.getsockname()[1])
         head_start.write_record(tmp_path / ".aura", key, [unit_entry(tmp_path, "a", ports=[busy]),
                                                           unit_entry(tmp_path, "b", ports=[free_port()])])
-        assert head_start.launch_for(file, [], None, True) == 1
+        head_start.launch_for(file, [], None, True)
+        assert head_start.spawned() == 1  # the port still held while the spawners look
     assert [early.label for early in head_start._waiting] == ["b"]
 
 
 def test_a_stale_key_or_a_broken_record_spawns_nothing(tmp_path: Path) -> None:
     file = workspace(tmp_path)
     head_start.write_record(tmp_path / ".aura", "another key", [unit_entry(tmp_path, "app")])
-    assert head_start.launch_for(file, [], None, True) == 0
+    head_start.launch_for(file, [], None, True)
+    assert head_start.spawned() == 0
     (tmp_path / ".aura" / "run" / "launch.json").write_text("{not json")
-    assert head_start.launch_for(file, [], None, True) == 0
+    head_start.launch_for(file, [], None, True)
+    assert head_start.spawned() == 0
 
 
 def test_release_ends_every_unclaimed_process(tmp_path: Path) -> None:
@@ -162,6 +172,7 @@ def test_release_ends_every_unclaimed_process(tmp_path: Path) -> None:
     key = head_start.record_key(file, [], None, True)
     head_start.write_record(tmp_path / ".aura", key, [unit_entry(tmp_path, "a"), unit_entry(tmp_path, "b")])
     head_start.launch_for(file, [], None, True)
+    head_start.spawned()
     popens = [early.popen for early in head_start._waiting]
     assert len(popens) == 2 and all(p.poll() is None for p in popens)
     head_start.release_unclaimed()
@@ -183,6 +194,7 @@ def test_processes_that_ignore_sigterm_share_one_grace_then_are_killed(tmp_path:
         entries.append(entry)
     head_start.write_record(tmp_path / ".aura", key, entries)
     head_start.launch_for(file, [], None, True)
+    head_start.spawned()
     popens = [early.popen for early in head_start._waiting]
     for popen in popens:
         assert popen.stdout is not None and popen.stdout.readline() == b"up\n"  # its SIGTERM handler is set
@@ -201,3 +213,30 @@ def test_the_record_keeps_only_the_environment_that_differs(tmp_path: Path) -> N
     saved = json.loads((tmp_path / ".aura" / "run" / "launch.json").read_text())["units"][0]
     assert saved["env"] == {"ONLY_HERE": "1"}
     assert saved["unset"] == []
+
+
+def test_the_caller_goes_on_while_the_spawners_work_and_readers_wait_for_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`launch` returns at once (the supervisor imports its engine meanwhile); whatever reads
+    what was spawned — the count, a claim, the early ports — waits until every spawn is done."""
+    file = workspace(tmp_path)
+    key = head_start.record_key(file, [], None, True)
+    head_start.write_record(tmp_path / ".aura", key, [unit_entry(tmp_path, "app", ports=[free_port()])])
+    held = threading.Event()
+    real_spawn = head_start._spawn
+
+    def slow_spawn(unit: Mapping[str, Any]) -> None:
+        assert held.wait(30)
+        real_spawn(unit)
+    monkeypatch.setattr(head_start, "_spawn", slow_spawn)
+    head_start.launch_for(file, [], None, True)  # returns with the spawn still held
+    assert not head_start._waiting
+    ports: list[frozenset[int]] = []
+    reader = threading.Thread(target=lambda: ports.append(head_start.early_ports()))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and not ports  # waiting for the spawner
+    held.set()
+    reader.join(30)
+    assert len(ports) == 1 and len(ports[0]) == 1
+    assert head_start.spawned() == 1 and head_start.spawned() == 1  # asked again: no second wait

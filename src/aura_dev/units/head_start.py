@@ -61,6 +61,10 @@ _early_ports: set[int] = set()  # every port the record gave to a process spawne
 # units already spawned waits for a CPU (~14 ms each, 23 units on 2 cores, one at a time).
 SPAWNERS = 4
 _PARKED = threading.Event()  # never set
+# Released once per spawner when it has spawned its share; `_spawned` takes them all back
+# (once) before anything reads what was spawned.
+_finished = threading.Semaphore(0)
+_spawners = 0
 
 
 def record_key(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> str:
@@ -92,16 +96,18 @@ def digest_files(paths: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def launch(state_dir: Path, key: str) -> int:
-    """Spawn what the record says, where it still applies; how many were spawned."""
+def launch(state_dir: Path, key: str) -> None:
+    """Begin spawning what the record says, where it still applies, and return at once: the
+    caller imports its engine meanwhile (the spawners mostly wait for their children's exec,
+    without the GIL), and everything that reads what was spawned waits for the spawners."""
+    global _spawners
     try:
         record = json.loads(record_path(state_dir).read_bytes())
     except (OSError, ValueError):
-        return 0
+        return
     if not key or not isinstance(record, dict) or record.get("format") != FORMAT or record.get("key") != key:
-        return 0
+        return
     pending = collections.deque(record.get("units", []))  # in the record's order: infra first
-    finished = threading.Semaphore(0)
 
     def spawn_then_park() -> None:
         while pending:
@@ -111,22 +117,29 @@ def launch(state_dir: Path, key: str) -> int:
                 break
             except (OSError, KeyError, TypeError, ValueError):
                 continue  # this unit starts the normal way
-        finished.release()
+        _finished.release()
         # A unit's parent-death signal (setpriv --pdeathsig) follows the *thread* that
         # spawned it: this one must live as long as the process does.
         _PARKED.wait()
 
-    spawners = min(SPAWNERS, len(pending))
-    for _ in range(spawners):
+    _spawners = min(SPAWNERS, len(pending))
+    for _ in range(_spawners):
         threading.Thread(target=spawn_then_park, name="head-start", daemon=True).start()
-    for _ in range(spawners):
-        finished.acquire()
+
+
+def spawned() -> int:
+    """Once the head start has spawned all it will: how many of its processes wait to be
+    claimed."""
+    global _spawners
+    while _spawners:
+        _finished.acquire()
+        _spawners -= 1
     return len(_waiting)
 
 
-def launch_for(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> int:
+def launch_for(workspace_file: Path, selected: Sequence[str], backend: str | None, reload: bool) -> None:
     """`launch` for this workspace and these options (its state folder sits beside the file)."""
-    return launch(workspace_file.parent / STATE_DIR, record_key(workspace_file, selected, backend, reload))
+    launch(workspace_file.parent / STATE_DIR, record_key(workspace_file, selected, backend, reload))
 
 
 def _spawn(unit: Mapping[str, Any]) -> None:
@@ -180,6 +193,7 @@ def comparable_argv(argv: Sequence[str]) -> list[str]:
 def claim(label: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes] | None:
     """The early process of `label`, if it is exactly what would be spawned now; an early
     process of that label that is not is ended first (it holds the unit's ports)."""
+    spawned()
     for early in _waiting:
         if early.label == label:
             break
@@ -201,18 +215,21 @@ def spawned_at(label: str) -> float | None:
 
 def first_spawn_cpu() -> float | None:
     """CPU seconds this process had used at its first early spawn, if one was claimed."""
+    spawned()
     return _first_spawn_cpu[0] if _first_spawn_cpu and _claimed else None
 
 
 def early_ports() -> frozenset[int]:
     """The ports the record gave to processes spawned early: the engine must not count
     them as taken by someone else."""
+    spawned()
     return frozenset(_early_ports)
 
 
 def release_unclaimed() -> None:
     """End every early process no unit claimed (the start settled without it, or failed):
     all asked at once, so that a refused start never waits out one grace after another."""
+    spawned()
     popens = [early.popen for early in _waiting]
     _waiting.clear()
     _end(*popens)
