@@ -4,6 +4,8 @@ reports, and that aura's own log writes never reach it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,42 @@ def test_a_new_folder_is_watched_and_its_early_files_reported(tmp_path: Path) ->
                (0.5, "late", "svc/routes/v2/late.py"), (0.1, "pkg", "svc/pkg/mod.py")]
     seen = asyncio.run(collect(tmp_path, actions))
     assert {Path("svc/routes/v2/early.py"), Path("svc/routes/v2/late.py"), Path("svc/pkg/mod.py")} <= seen
+
+
+async def watch_while_saving(root: Path, delay: float, since: float | None) -> set[Path]:
+    """Start the watcher and save `svc/app.py` `delay` seconds later, before the watch may
+    exist: what the watcher reported."""
+    stop = asyncio.Event()
+    seen: set[Path] = set()
+
+    async def on_batch(paths: set[Path], _detected: float) -> None:
+        seen.update(paths)
+
+    task = asyncio.create_task(watch([root], on_batch, stop, debounce_ms=50, step_ms=10, since=since))
+    await asyncio.sleep(delay)
+    (root / "svc" / "app.py").write_text("saved while the watch was being set up")
+    await asyncio.sleep(0.6)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    return {p.relative_to(root) for p in seen}
+
+
+@pytest.mark.parametrize("delay", [0, 0.001, 0.005, 0.02, 0.1])
+def test_a_save_made_while_the_watch_is_set_up_is_never_lost(tmp_path: Path, delay: float) -> None:
+    # `up -d` can return before the supervisor's watch exists (CI: a save right after
+    # `up` never reloaded); whenever the save lands, it is reported once.
+    make_tree(tmp_path)
+    since = time.time()
+    assert Path("svc/app.py") in asyncio.run(watch_while_saving(tmp_path, delay, since))
+
+
+def test_files_older_than_the_start_are_not_reported_as_changes(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    for relative in ("svc/old.py", "svc/pkg/older.py", "svc/node_modules/dep/lib/new.js", "svc/fresh.py"):
+        (tmp_path / relative).write_text("x")
+    since = time.time()
+    for relative in ("svc/old.py", "svc/pkg/older.py"):
+        os.utime(tmp_path / relative, (since - 5, since - 5))
+    os.utime(tmp_path / "svc" / "fresh.py", (since + 1, since + 1))
+    folders = watched_folders([tmp_path])
+    assert {p.relative_to(tmp_path) for p in reload.modified_since(folders, since)} == {Path("svc/fresh.py")}

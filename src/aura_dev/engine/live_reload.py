@@ -44,9 +44,21 @@ class LiveReload:
 
     async def watch(self) -> None:
         try:
-            await watch(self._watch_paths(), self._on_changes, self.orch.shutdown_requested)
+            # The watch is set up once the stack is ready, and `up -d` may have returned
+            # before that: saves made since the apps read their code are looked for on disk.
+            await watch(self._watch_paths(), self._on_changes, self.orch.shutdown_requested,
+                        since=self._first_app_spawn())
         except Exception as exc:  # the stack keeps running without reload
             self.orch.hub.notice(None, f"file watching stopped: {exc}", Level.ERROR)
+
+    def _first_app_spawn(self) -> float | None:
+        """When the first app of this start was spawned (wall clock): no app read its code
+        before, so an older file is what runs.  Not the moment `up` began: files written just
+        before it (a checkout, a test) would each restart their app as the stack came up."""
+        timeline = self.orch.timeline
+        spawns = [times.spawned for run in self.orch.services.values()
+                  if (times := timeline.units.get(run.app.ref.label)) is not None and times.spawned is not None]
+        return timeline.origin + min(spawns) if spawns else None
 
     async def _on_changes(self, paths: set[Path], detected: float) -> None:
         ws = self.orch.ws

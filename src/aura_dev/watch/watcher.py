@@ -11,6 +11,8 @@ from pathlib import Path
 
 from aura_dev.watch.routing import always_ignored
 
+COARSE_CLOCK_MARGIN = 0.02
+
 def watched_folders(roots: Iterable[Path]) -> list[Path]:
     """Every folder under `roots` in which a change can matter, each to be watched on its own.
 
@@ -28,13 +30,18 @@ def watched_folders(roots: Iterable[Path]) -> list[Path]:
 
 
 async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaitable[None]],
-                stop: asyncio.Event, *, debounce_ms: int = 200, step_ms: int = 10) -> None:
+                stop: asyncio.Event, *, debounce_ms: int = 200, step_ms: int = 10,
+                since: float | None = None) -> None:
     """Feed batches of changed paths to `on_batch` until `stop` is set.
 
     watchfiles is asked for small batches (10 ms of quiet); the per-service debounce is
     applied afterwards by the Coalescer, where each service has its own window.  Folders
     are watched one by one (see `watched_folders`); when a new folder appears the watch is
-    set up again to include it, and the files already written into it are reported."""
+    set up again to include it, and the files already written into it are reported.
+
+    With `since` (a wall-clock time, before the apps read their code), files modified
+    after it but before the watch existed are reported once it does: the watch is set up
+    while, or after, the stack comes up, and a save in between must not be lost."""
     from watchfiles import Change, awatch
 
     roots = [p for p in paths if p.is_dir()]
@@ -44,20 +51,57 @@ async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaita
         folders = await asyncio.to_thread(watched_folders, roots)  # a big tree takes a while to walk
         known = set(folders)
         added: list[Path] = []
-        async for changes in awatch(*folders, watch_filter=_not_ignored, debounce=debounce_ms, step=step_ms,
-                                    stop_event=stop, ignore_permission_denied=True, recursive=False):
-            detected = time.monotonic()
+        stream = awatch(*folders, watch_filter=_not_ignored, debounce=debounce_ms, step=step_ms,
+                        stop_event=stop, ignore_permission_denied=True, recursive=False)
+        first = asyncio.ensure_future(anext(stream, None))
+        # One turn of the loop runs the generator up to its first thread hop, and it builds
+        # its inotify watches before that: from here on every write is caught and buffered.
+        await asyncio.sleep(0)
+        if since is not None:
+            missed = await asyncio.to_thread(modified_since, folders, since)
+            if missed:
+                await on_batch(missed, time.monotonic())
+        changes = await first
+        while changes is not None:
+            detected, received = time.monotonic(), time.time()
             await on_batch({Path(path) for _change, path in changes}, detected)
             added = [Path(path) for change, path in changes
                      if change == Change.added and Path(path) not in known and Path(path).is_dir()]
             if added:
+                # What this watch buffered after the batch goes with it: the next one looks
+                # for it on disk, as it looked for saves made before the first watch.
+                since = received
+                await stream.aclose()
                 break  # watch again, with the new folders
+            changes = await anext(stream, None)
         if not added:
             return
         early = {path for folder in watched_folders(added) for path in folder.iterdir()
                  if path.is_file() and _not_ignored(Change.added, str(path))}
         if early:  # written between the folder's creation and its watch
             await on_batch(early, time.monotonic())
+
+
+def modified_since(folders: Iterable[Path], since: float) -> set[Path]:
+    """The files directly in `folders` (not filtered out) whose content changed after `since`.
+
+    The kernel stamps files from a coarse clock, a tick behind `time.time()`: a write just
+    after `since` can carry a stamp just before it, hence the margin (a save in the 20 ms
+    before `up` may reload once more, which costs a restart, never a lost change)."""
+    threshold = since - COARSE_CLOCK_MARGIN
+    found: set[Path] = set()
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # gone or unreadable: the watch reports what happens there
+            continue
+        for entry in entries:
+            try:
+                if entry.is_file() and entry.stat().st_mtime > threshold and _not_ignored(None, entry.path):
+                    found.add(Path(entry.path))
+            except OSError:
+                continue
+    return found
 
 
 def _not_ignored(_change: object, path: str) -> bool:
