@@ -76,7 +76,7 @@ def test_a_new_folder_is_watched_and_its_early_files_reported(tmp_path: Path) ->
     assert {Path("svc/routes/v2/early.py"), Path("svc/routes/v2/late.py"), Path("svc/pkg/mod.py")} <= seen
 
 
-async def watch_while_saving(root: Path, delay: float, since: float | None) -> set[Path]:
+async def watch_while_saving(root: Path, delay: float, since_ns: int | None) -> set[Path]:
     """Start the watcher and save `svc/app.py` `delay` seconds later, before the watch may
     exist: what the watcher reported."""
     stop = asyncio.Event()
@@ -85,7 +85,7 @@ async def watch_while_saving(root: Path, delay: float, since: float | None) -> s
     async def on_batch(paths: set[Path], _detected: float) -> None:
         seen.update(paths)
 
-    task = asyncio.create_task(watch([root], on_batch, stop, debounce_ms=50, step_ms=10, since=since))
+    task = asyncio.create_task(watch([root], on_batch, stop, debounce_ms=50, step_ms=10, since_ns=since_ns))
     await asyncio.sleep(delay)
     (root / "svc" / "app.py").write_text("saved while the watch was being set up")
     await asyncio.sleep(0.6)
@@ -99,17 +99,37 @@ def test_a_save_made_while_the_watch_is_set_up_is_never_lost(tmp_path: Path, del
     # `up -d` can return before the supervisor's watch exists (CI: a save right after
     # `up` never reloaded); whenever the save lands, it is reported once.
     make_tree(tmp_path)
-    since = time.time()
-    assert Path("svc/app.py") in asyncio.run(watch_while_saving(tmp_path, delay, since))
+    since_ns = reload.file_clock_ns()
+    assert Path("svc/app.py") in asyncio.run(watch_while_saving(tmp_path, delay, since_ns))
 
 
 def test_files_older_than_the_start_are_not_reported_as_changes(tmp_path: Path) -> None:
     make_tree(tmp_path)
     for relative in ("svc/old.py", "svc/pkg/older.py", "svc/node_modules/dep/lib/new.js", "svc/fresh.py"):
         (tmp_path / relative).write_text("x")
-    since = time.time()
+    since_ns = reload.file_clock_ns()
     for relative in ("svc/old.py", "svc/pkg/older.py"):
-        os.utime(tmp_path / relative, (since - 5, since - 5))
-    os.utime(tmp_path / "svc" / "fresh.py", (since + 1, since + 1))
+        os.utime(tmp_path / relative, ns=(since_ns - 5 * 10**9, since_ns - 5 * 10**9))
+    os.utime(tmp_path / "svc" / "fresh.py", ns=(since_ns + 10**9, since_ns + 10**9))
     folders = watched_folders([tmp_path])
-    assert {p.relative_to(tmp_path) for p in reload.modified_since(folders, since)} == {Path("svc/fresh.py")}
+    assert {p.relative_to(tmp_path) for p in reload.modified_since(folders, since_ns)} == {Path("svc/fresh.py")}
+
+
+def test_the_start_is_read_on_the_clock_files_are_stamped_with(tmp_path: Path) -> None:
+    # The kernel stamps a write from its coarse clock, up to a tick behind time.time(): a
+    # start read from time.time() would miss a save made right after it (no margin covers
+    # that without also reporting what was written just before).
+    folder = tmp_path / "svc"
+    folder.mkdir()
+    missed = []
+    for attempt in range(300):
+        since_ns = reload.file_clock_ns()
+        (folder / f"save{attempt}.py").write_text("x")
+        if folder / f"save{attempt}.py" not in reload.modified_since([folder], since_ns):
+            missed.append(attempt)
+        for old in folder.iterdir():
+            old.unlink()
+    assert missed == []
+    (folder / "before.py").write_text("x")
+    time.sleep(3 * time.clock_getres(reload.LINUX_CLOCK_REALTIME_COARSE))  # three ticks: no margin reports it
+    assert reload.modified_since([folder], reload.file_clock_ns()) == set()

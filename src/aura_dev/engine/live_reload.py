@@ -45,20 +45,15 @@ class LiveReload:
     async def watch(self) -> None:
         try:
             # The watch is set up once the stack is ready, and `up -d` may have returned
-            # before that: saves made since the apps read their code are looked for on disk.
+            # before that: saves made since the start settled are looked for on disk.  Not
+            # since the first app's spawn: an app that writes into its own folder as it
+            # starts (a cache, a pid file) would be restarted once for it (CI: a status's
+            # pid was gone by the time it was read).  A save made while the stack was still
+            # coming up is not reloaded: the app may well have read it already.
             await watch(self._watch_paths(), self._on_changes, self.orch.shutdown_requested,
-                        since=self._first_app_spawn())
+                        since_ns=self.orch.timeline.settled_file_ns)
         except Exception as exc:  # the stack keeps running without reload
             self.orch.hub.notice(None, f"file watching stopped: {exc}", Level.ERROR)
-
-    def _first_app_spawn(self) -> float | None:
-        """When the first app of this start was spawned (wall clock): no app read its code
-        before, so an older file is what runs.  Not the moment `up` began: files written just
-        before it (a checkout, a test) would each restart their app as the stack came up."""
-        timeline = self.orch.timeline
-        spawns = [times.spawned for run in self.orch.services.values()
-                  if (times := timeline.units.get(run.app.ref.label)) is not None and times.spawned is not None]
-        return timeline.origin + min(spawns) if spawns else None
 
     async def _on_changes(self, paths: set[Path], detected: float) -> None:
         ws = self.orch.ws

@@ -18,6 +18,7 @@ from aura_dev.engine.events import EventHub, StateChange
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.logs.record import Level, LogChunk, UnitRef
 from aura_dev.units import head_start
+from aura_dev.watch.watcher import file_clock_ns
 
 
 @dataclass
@@ -51,6 +52,7 @@ class StartTimeline:
         self.first_spawn_cpu: float | None = None
         self.units: dict[str, UnitTimes] = {}
         self.settled: float | None = None
+        self.settled_file_ns: int | None = None  # the same moment, on the clock files are stamped with
         self.engine_ready: float | None = None  # aura had loaded the workspace and planned the run
         self.settled_cpu: float | None = None  # aura's CPU seconds for the whole start (on 2 cores, the stack's too)
         self._hub: EventHub | None = None
@@ -75,6 +77,7 @@ class StartTimeline:
         """The start settled: stop recording (a restart later is not part of this start)."""
         if self.settled is None:
             self.settled = self._now()
+            self.settled_file_ns = file_clock_ns()
             self.settled_cpu = self.cpu_before + time.process_time()
             self._head_start()
         if self._hub is not None:

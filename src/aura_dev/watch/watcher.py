@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from aura_dev.watch.routing import always_ignored
 
-COARSE_CLOCK_MARGIN = 0.02
+# Python 3.11 does not name it; Linux's value since 2.6.32.
+LINUX_CLOCK_REALTIME_COARSE = getattr(time, "CLOCK_REALTIME_COARSE", 5)
+ELSEWHERE_STAMP_MARGIN_NS = 20_000_000
+
+
+def file_clock_ns() -> int:
+    """Now, on the clock the kernel stamps written files with: its coarse real-time clock,
+    up to a tick behind `time.time()`.  A file written after this call never carries an
+    earlier stamp, so no margin is needed; one written in the same tick before it carries
+    the same one and is reported once more (elsewhere a margin does the same)."""
+    if sys.platform.startswith("linux"):
+        return time.clock_gettime_ns(LINUX_CLOCK_REALTIME_COARSE)
+    return time.time_ns() - ELSEWHERE_STAMP_MARGIN_NS
+
 
 def watched_folders(roots: Iterable[Path]) -> list[Path]:
     """Every folder under `roots` in which a change can matter, each to be watched on its own.
@@ -31,7 +45,7 @@ def watched_folders(roots: Iterable[Path]) -> list[Path]:
 
 async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaitable[None]],
                 stop: asyncio.Event, *, debounce_ms: int = 200, step_ms: int = 10,
-                since: float | None = None) -> None:
+                since_ns: int | None = None) -> None:
     """Feed batches of changed paths to `on_batch` until `stop` is set.
 
     watchfiles is asked for small batches (10 ms of quiet); the per-service debounce is
@@ -39,9 +53,9 @@ async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaita
     are watched one by one (see `watched_folders`); when a new folder appears the watch is
     set up again to include it, and the files already written into it are reported.
 
-    With `since` (a wall-clock time, before the apps read their code), files modified
-    after it but before the watch existed are reported once it does: the watch is set up
-    while, or after, the stack comes up, and a save in between must not be lost."""
+    With `since_ns` (a `file_clock_ns()` time), files modified after it but before the
+    watch existed are reported once it does: the watch is set up after the stack comes
+    up, and a save in between must not be lost."""
     from watchfiles import Change, awatch
 
     roots = [p for p in paths if p.is_dir()]
@@ -57,20 +71,20 @@ async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaita
         # One turn of the loop runs the generator up to its first thread hop, and it builds
         # its inotify watches before that: from here on every write is caught and buffered.
         await asyncio.sleep(0)
-        if since is not None:
-            missed = await asyncio.to_thread(modified_since, folders, since)
+        if since_ns is not None:
+            missed = await asyncio.to_thread(modified_since, folders, since_ns)
             if missed:
                 await on_batch(missed, time.monotonic())
         changes = await first
         while changes is not None:
-            detected, received = time.monotonic(), time.time()
+            detected, received = time.monotonic(), file_clock_ns()
             await on_batch({Path(path) for _change, path in changes}, detected)
             added = [Path(path) for change, path in changes
                      if change == Change.added and Path(path) not in known and Path(path).is_dir()]
             if added:
                 # What this watch buffered after the batch goes with it: the next one looks
                 # for it on disk, as it looked for saves made before the first watch.
-                since = received
+                since_ns = received
                 await stream.aclose()
                 break  # watch again, with the new folders
             changes = await anext(stream, None)
@@ -82,13 +96,10 @@ async def watch(paths: list[Path], on_batch: Callable[[set[Path], float], Awaita
             await on_batch(early, time.monotonic())
 
 
-def modified_since(folders: Iterable[Path], since: float) -> set[Path]:
-    """The files directly in `folders` (not filtered out) whose content changed after `since`.
-
-    The kernel stamps files from a coarse clock, a tick behind `time.time()`: a write just
-    after `since` can carry a stamp just before it, hence the margin (a save in the 20 ms
-    before `up` may reload once more, which costs a restart, never a lost change)."""
-    threshold = since - COARSE_CLOCK_MARGIN
+def modified_since(folders: Iterable[Path], since_ns: int) -> set[Path]:
+    """The files directly in `folders` (not filtered out) whose content changed since
+    `since_ns`, a `file_clock_ns()` time: a write in the same tick carries the same stamp,
+    whether it came just before or just after, so it counts."""
     found: set[Path] = set()
     for folder in folders:
         try:
@@ -97,7 +108,7 @@ def modified_since(folders: Iterable[Path], since: float) -> set[Path]:
             continue
         for entry in entries:
             try:
-                if entry.is_file() and entry.stat().st_mtime > threshold and _not_ignored(None, entry.path):
+                if entry.is_file() and entry.stat().st_mtime_ns >= since_ns and _not_ignored(None, entry.path):
                     found.add(Path(entry.path))
             except OSError:
                 continue
