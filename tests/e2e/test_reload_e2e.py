@@ -94,6 +94,8 @@ def test_ignored_writes_restart_nothing(stack: Path) -> None:
     (stack / "a" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
     (stack / "a" / "debug.log").write_text("noise\n")
     (stack / "a" / ".app.py.swp").write_text("swap")
+    (stack / "a" / "app.db").write_bytes(b"SQLite format 3\0")
+    (stack / "a" / "app.db-journal").write_bytes(b"\0")
     (stack / ".aura" / "logs" / "extra.log").write_text("noise\n")
     time.sleep(1.5)
     assert pids(status(stack)) == before
@@ -206,3 +208,30 @@ def test_actor_and_subscription_work_after_a_reload(tmp_path: Path, runtime: Any
                  what="the event at the reloaded subscriber")
     finally:
         assert run_aura("dev", "down", "-w", str(root)).returncode == 0
+
+
+NOTES_ITS_START = 'import pathlib, time\nwith open("started.txt", "a") as f: f.write(f"{time.time()}\\n")\n'
+
+
+def starts(folder: Path) -> int:
+    note = folder / "started.txt"
+    return len(note.read_text().split()) if note.exists() else 0
+
+
+def test_an_app_writing_into_its_folder_as_it_starts_does_not_reload_itself_for_ever(stack: Path) -> None:
+    # Seen before the fix: after one save, three restarts a second for as long as it ran.
+    folder = stack / "a"
+    (folder / "app.py").write_text(NOTES_ITS_START + APP.replace("{greeting}", "a v2"))
+    wait_for(lambda: answer_once_restarted(stack, "b", "a") == "a v2", timeout=30, what="the new code")
+    wait_for(lambda: logs(stack, "the app writes it itself"), timeout=15, what="the loop recognised")
+    settled = starts(folder)
+    time.sleep(2.0)
+    assert starts(folder) == settled <= 3  # one extra restart at most, then none
+    notice = logs(stack, "the app writes it itself")[0]
+    assert "started.txt" in notice and 'reload: {ignore: ["started.txt"]}' in notice
+    # the code still reloads, and its start's write still does not loop
+    (folder / "app.py").write_text(NOTES_ITS_START + APP.replace("{greeting}", "a v3"))
+    wait_for(lambda: answer_once_restarted(stack, "b", "a") == "a v3", timeout=30, what="the next save")
+    time.sleep(1.5)
+    assert starts(folder) == settled + 1
+    assert status(stack)["units"]["a"]["restarts"] == 0

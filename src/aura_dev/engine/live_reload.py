@@ -14,6 +14,7 @@ from aura_dev.logs.record import Level
 from aura_dev.plan.resources import resource_sources
 from aura_dev.watch.coalesce import Coalescer
 from aura_dev.watch.routing import ServiceWatch, route
+from aura_dev.watch.self_writes import SelfWrites
 from aura_dev.watch.watcher import watch
 from aura_dev.workspace.load import load_workspace
 
@@ -26,6 +27,7 @@ class LiveReload:
         self.orch = orch
         self.coalescer = Coalescer(self._reload_service, quiet=self._debounce_of)
         self.folders_gone: set[str] = set()  # services whose folder was deleted under the running app
+        self.self_writes = SelfWrites()  # files apps write into their own folders as they start
 
     def _debounce_of(self, name: str) -> float:
         service = self.orch.ws.services.get(name)
@@ -68,7 +70,8 @@ class LiveReload:
             names = ", ".join(sorted({p.name for files in routed.resources.values() for p in files}))
             await self.orch.reload_resources(affected, f"{names} changed")
         for name, files in routed.services.items():
-            if name in self.orch.services:
+            files = self.self_writes.unignored(name, files)
+            if name in self.orch.services and files:
                 self.coalescer.request(name, files, detected)
 
     async def _reload_service(self, name: str, files: list[Path], detected: float) -> None:
@@ -86,6 +89,10 @@ class LiveReload:
         present = [f for f in files if f.exists()] or files  # an editor's temp files are gone by now
         names = sorted({_relative(f, run.plan.service_dir) for f in present})
         shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+        own = self.self_writes.decide(name, files, detected=detected, ready_at=run.app.ready_at, now=time.monotonic())
+        if own:
+            self._self_reloading(name, sorted({_relative(f, run.plan.service_dir) for f in own}))
+            return
         reload = asyncio.ensure_future(self.orch.reload_app(name, f"{shown} changed: restarting the app "
                                                             "(sidecar stays up)"))
         while not reload.done():
@@ -96,6 +103,14 @@ class LiveReload:
                 return
         if reload.result():
             self.orch.hub.notice(run.app.ref, f"reloaded in {time.monotonic() - detected:.2f} s ({shown})")
+
+    def _self_reloading(self, name: str, own: list[str]) -> None:
+        run = self.orch.services[name]
+        them, they = ("them", "they no longer reload") if len(own) > 1 else ("it", "it no longer reloads")
+        listed = ", ".join(f'"{n}"' for n in own)
+        self.orch.hub.notice(run.app.ref, f"{', '.join(own)} changed again as the app started: the app writes {them} "
+                             f"itself, and each write would reload it again, so {they} {name} in this run (to say "
+                             f"so for good: reload: {{ignore: [{listed}]}} in aura.yaml)", Level.WARN)
 
     async def _reload_workspace(self) -> None:
         file = self.orch.ws.file

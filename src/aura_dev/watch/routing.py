@@ -25,6 +25,10 @@ DEFAULT_IGNORES = (
     ".git", ".hg", ".svn", ".aura", "__pycache__", "*.pyc", "*.pyo", "node_modules", ".venv", "venv",
     "dist", "build", "*.log", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox",
     ".idea", ".vscode", ".DS_Store",
+    # data an app writes while it runs (SQLite next to the code, a pid file): never code, and
+    # a reload on every write would restart the app on every request that writes
+    "*.db", "*.sqlite", "*.sqlite3", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite-journal",
+    "*.sqlite-wal", "*.sqlite-shm", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm", "*.pid",
     # editor swap and temp files (`#` starts a comment in gitignore syntax: escaped)
     "*.swp", "*.swo", "*.swx", "*~", ".#*", "\\#*#", "4913", "*.tmp", "*.bak", ".*.kate-swp",
     "___jb_tmp___", "___jb_old___", "flycheck_*",
