@@ -9,13 +9,16 @@ wrote a file (inotify does not say), so the loop is recognised by its shape inst
 
 - a reload's batch of changed files arrived while the app was still starting after the
   reload before it (from that reload until the app was ready, plus `START_SLACK`);
-- so had that reload's own batch, and it was exactly the same files;
+- so had the batches of the `LOOP_AFTER` reloads before it, and they were exactly the same
+  files;
 - and none of them is source code (a save of `app.py` made faster than the app restarts,
-  twice over, is an impatient user, not a loop).
+  again and again, is an impatient user, not a loop).
 
 Then those files stop reloading the app for the rest of the run, and the user is told so,
-with the line for `aura.yaml` that says it for good.  The cost is one restart more than
-needed (the second); a save is never dropped on a guess made from one sighting.
+with the line for `aura.yaml` that says it for good.  The cost is `LOOP_AFTER` restarts
+more than needed.  Not one sighting, because a user can make the same pattern: an editor
+that saves a data file every second while the app restarts in less — it has to happen
+`LOOP_AFTER + 1` times in a row, and the line says what aura concluded.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 START_SLACK = 1.0  # seconds after an app is ready in which its writes still count as its start's
+LOOP_AFTER = 2  # reloads in a row for the same files, each made while the app started: then a loop
 
 # What an app reads as code or templates: never taken for the app's own writes.
 SOURCE_SUFFIXES = frozenset({
@@ -50,11 +54,12 @@ def while_starting(began: float, ready_at: float | None, detected: float) -> boo
 
 @dataclass(frozen=True)
 class ReloadStart:
-    """A reload of one service: when it began, the files that asked for it, and whether they
-    had changed while the app was starting after the reload before."""
+    """A reload of one service: when it began, the files that asked for it, and for how many
+    reloads in a row those same files had changed while the app was starting after the
+    reload before (0: not while it started)."""
     began: float
     trigger: frozenset[Path]
-    while_starting: bool
+    streak: int
 
 
 class SelfWrites:
@@ -76,11 +81,12 @@ class SelfWrites:
         and the reload beginning `now` is remembered."""
         trigger = frozenset(files)
         previous = self.last.get(name)
-        during = previous is not None and while_starting(previous.began, ready_at, detected)
-        if (previous is not None and during and previous.while_starting and trigger == previous.trigger
-                and not any(is_source(path) for path in trigger)):
+        streak = 0
+        if previous is not None and while_starting(previous.began, ready_at, detected):
+            streak = previous.streak + 1 if trigger == previous.trigger else 1
+        if streak > LOOP_AFTER and not any(is_source(path) for path in trigger):
             self.ignored.setdefault(name, set()).update(trigger)
             del self.last[name]
             return trigger
-        self.last[name] = ReloadStart(now, trigger, during)
+        self.last[name] = ReloadStart(now, trigger, streak)
         return frozenset()
