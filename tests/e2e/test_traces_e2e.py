@@ -24,6 +24,7 @@ from support.stack import SAMPLE, copy_workspace, edit_workspace, http, unit_pid
 pytestmark = pytest.mark.e2e
 
 ZIPKIN_ON = {"AURA_ZIPKIN": "on"}  # conftest turns it off for every other test
+SCREENSHOTS = os.environ.get("AURA_DASHBOARD_SCREENSHOTS")  # a folder: keep the page's picture there
 
 # Appended to the test's copy of conversation: a handler that fails, for the error counts.
 FAILING_ROUTE = '''
@@ -198,6 +199,14 @@ def check_dashboard(ws: str, trace_id: str, fail_calls: Callable[[], None]) -> N
         assert page.locator(failed_call).count() == 0  # not called yet
         fail_calls()  # with the page open: no reload, no click on refresh
         page.wait_for_selector(failed_call, timeout=45_000)  # a trace with an error, in red
+        if SCREENSHOTS:  # the failed calls (errors only), the /chat trace, its span's log lines
+            page.check("#trace-errors")
+            wait_for(lambda: 0 < page.locator("tr.trace-row").count() == page.locator("tr.trace-row.failed").count(),
+                     timeout=20, interval=0.2, what="the list narrowed to the failed calls")
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.keyboard.press("Home")
+            page.screenshot(path=str(Path(SCREENSHOTS) / "dashboard-traces.png"), full_page=True)
         page.goto(f"{base}/logs?grep={trace_id}")  # the line that carries it, among thousands
         page.wait_for_selector(f'a.trace-link[href="/traces#{trace_id}"]')
         page.goto(f"{base}/services/conversation")
