@@ -99,7 +99,7 @@ def wait(supervisor: int, readable: int, workspace: Path | None, *, timings: boo
             message = reader.next(PROGRESS_SECONDS)
             if message is None:  # nothing yet: show progress
                 count = ready_count(ws.state_dir, supervisor)
-                if count is not None and preload is None:
+                if count is not None and preload is None and sys.stdout.isatty():
                     preload = _preload_summary()
                 progress.update(count)
                 if time.monotonic() - began > DETACHED_TIMEOUT:
@@ -129,14 +129,14 @@ def wait(supervisor: int, readable: int, workspace: Path | None, *, timings: boo
 
 
 def _preload_summary() -> threading.Thread:
-    """Import what the summary needs (rich, the typed state reader: ~0.1 s of CPU) while the
-    units finish their start, rather than after: the summary is the last thing between a
-    ready stack and the command's return.  Begun once the supervisor has written its state —
-    it has loaded by then, so this does not compete with its own imports, which gate the
-    adoption of every unit; the summary's own imports wait for these under the import lock."""
+    """Import what a summary wider than the terminal needs (rich, the typed state reader:
+    ~0.1 s of CPU) while the units finish their start, rather than after: the summary is the
+    last thing between a ready stack and the command's return.  Only on a terminal (elsewhere
+    the plain summary always fits), and begun once the supervisor has written its state — it
+    has loaded by then, so this does not compete with its own imports, which gate the
+    adoption of every unit."""
     def imports() -> None:
         import aura_dev.cli.progress
-        import aura_dev.dashboard.access
         import aura_dev.engine.runstate  # noqa: F401
 
     thread = threading.Thread(target=imports, name="preload-summary", daemon=True)
@@ -145,23 +145,51 @@ def _preload_summary() -> threading.Thread:
 
 
 def _summary(state_dir: Path, supervisor: int, began: float, *, timings: bool, invoked_at: float | None) -> int:
-    from aura_dev.cli import console as ui
-    from aura_dev.cli.progress import summary
-    from aura_dev.dashboard.access import stack_login_url
-    from aura_dev.engine import runstate
+    """The summary from the state file as JSON, in plain text (`cli.summary_text`); through
+    rich only when the table is wider than the terminal, or for `--timings`."""
+    from aura_dev.cli.console import colour_disabled
+    from aura_dev.cli.summary_text import SummaryData, plain_text, table_width
+    from aura_dev.dashboard.access import login_url, read_token
     from aura_dev.errors import StartupError
 
-    state = runstate.read_state(state_dir)
-    if state is None:
-        raise StartupError("the stack stopped right after its start", hint="see `aura dev logs`")
+    try:
+        state = json.loads(state_path(state_dir).read_bytes())
+        data = SummaryData.from_state_json(state)
+        dashboard = state["dashboard"]["url"] if state.get("dashboard") else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise StartupError("the stack stopped right after its start", hint="see `aura dev logs`") from None
+    link = login_url(dashboard, read_token(state_dir)) if dashboard else None
     seconds = time.time() - invoked_at if invoked_at else time.monotonic() - began  # since `aura dev up` was run
-    summary(ui.out, state, seconds, dashboard=stack_login_url(state_dir, state))
-    ui.out.print(f"[dim]supervisor pid {supervisor}; stop with `aura dev down`[/]")
+    terminal = sys.stdout.isatty()
+    if terminal and table_width(data) > _columns():
+        from aura_dev.cli import console as ui
+        from aura_dev.cli.progress import summary
+
+        summary(ui.out, data, seconds, dashboard=link)
+    else:
+        colour = terminal and not colour_disabled()
+        sys.stdout.write(plain_text(data, seconds, dashboard=link, colour=colour))
+    note = f"supervisor pid {supervisor}; stop with `aura dev down`"
+    sys.stdout.write(f"\x1b[2m{note}\x1b[0m\n" if terminal and not colour_disabled() else f"{note}\n")
+    sys.stdout.flush()
     if timings:
+        from aura_dev.cli import console as ui
         from aura_dev.cli.timings_view import show_timings
 
-        show_timings(ui.out, state.timeline)
-    return 0 if all(s.ready for s in state.services.values()) else 1
+        show_timings(ui.out, state.get("timeline"))
+    return 0 if data.all_ready else 1
+
+
+def _columns() -> int:
+    """The terminal's width, COLUMNS first (as rich and shutil read it; shutil costs an import)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 80
 
 
 def _tail(log: Path) -> list[str]:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
-from aura_dev.engine.snapshot import StackSnapshot
+from aura_dev.cli.summary_text import COLUMNS, FOOTER, MARKS, SummaryData
 from aura_dev.engine.unit_state import UnitState
 from aura_dev.logs.record import Source, UnitRef
 
@@ -20,11 +21,6 @@ if TYPE_CHECKING:  # not at run time: `up -d` imports this module for its summar
     from aura_dev.engine.events import StateChange  # (asyncio: ~50 ms)
     from aura_dev.logs.digest import RuntimeDigest
 
-MARKS = {
-    "pending": ("·", "dim"), "waiting": ("…", "dim"), "starting": ("◌", "yellow"), "ready": ("✓", "green"),
-    "backoff": ("↻", "yellow"), "failed": ("✗", "bold red"), "stopping": ("■", "dim"), "stopped": ("■", "dim"),
-    "exited": ("■", "dim"),
-}
 
 
 class StartupView:
@@ -76,37 +72,29 @@ def _with_footer(table: Table, elapsed: float, hidden: int = 0) -> Any:
     return Group(table, Text(f"  {elapsed:.1f} s{note}", style="dim"))
 
 
-def summary(console: Console, state: StackSnapshot, seconds: float, dashboard: str | None = None,
+def summary(console: Console, data: SummaryData, seconds: float, dashboard: str | None = None,
             digest: RuntimeDigest | None = None) -> None:
-    services = state.services
-    units = state.units
-    ready = sum(1 for s in services.values() if s.ready)
-    colour = "green" if ready == len(services) else "yellow"
-    console.print(f"[{colour}]{ready}/{len(services)} services ready[/] in {seconds:.2f} s "
-                  f"[dim](infra: {state.backend}, Dapr {state.runtime_version})[/]")
+    """The summary through rich: the foreground's (with what each sidecar's lines said), and
+    `up -d`'s when its table is wider than the terminal (rich squeezes the columns)."""
+    count, took, infra = data.headline(seconds)
+    console.print(f"[{'green' if data.all_ready else 'yellow'}]{count}[/]{took}[dim]{infra}[/]")
     table = Table(box=None, padding=(0, 2), show_header=True, header_style="dim")
-    columns = ("service", "state", "url", "app id", "dapr http", "dapr grpc") + (("sidecar",) if digest else ())
-    for column in columns:
+    for column in COLUMNS + (("sidecar",) if digest else ()):
         table.add_column(column)
-    for name, svc in services.items():
-        app = units.get(name)
-        app_state = app.state.value if app else "?"
-        mark, style = MARKS.get(app_state, ("?", ""))
-        row: list[Text | str] = [Text(name, style="bold"), Text(f"{mark} {app_state}", style=style), svc.url or "-",
-                                 svc.app_id or "-", str(svc.dapr_http_port or "-"), str(svc.dapr_grpc_port or "-")]
+    for row in data.rows:
+        cells = [Text(cell) for cell in row.cells()]
+        cells[0].stylize("bold")
+        cells[1].stylize(row.mark[1])
         if digest is not None:
-            row.append(Text(digest.summary(UnitRef(name, Source.SIDECAR)), style="dim"))
-        table.add_row(*row)
+            cells.append(Text(digest.summary(UnitRef(row.name, Source.SIDECAR)), style="dim"))
+        table.add_row(*cells)
     console.print(table)
-    infra = []
-    for label, u in units.items():
-        if u.source.value == "infra":
-            said = digest.summary(UnitRef(u.service, Source.INFRA)) if digest is not None else ""
-            infra.append(f"{label} {u.ports.get('main')}" + (f" ({said})" if said else ""))
-    if infra:
-        console.print(f"[dim]infra: {', '.join(infra)}[/]")
+    said = {entry.service: digest.summary(UnitRef(entry.service, Source.INFRA)) for entry in data.infra} if digest else None
+    infra_line = data.infra_line(said)
+    if infra_line:
+        console.print(f"[dim]{escape(infra_line)}[/]")
     hidden = digest.hidden() if digest is not None else 0
     quiet = f"{hidden} Dapr info lines not printed (`aura dev logs --source sidecar`, or `up -v`) · " if hidden else ""
-    console.print(f"[dim]{quiet}logs: aura dev logs -f · stop: Ctrl-C or aura dev down[/]")
+    console.print(f"[dim]{quiet}{FOOTER}[/]")
     if dashboard:
         console.print(f"dashboard: [link={dashboard}]{dashboard}[/link]", soft_wrap=True)

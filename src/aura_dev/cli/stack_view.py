@@ -85,6 +85,7 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
 
     def started(orch: Orchestrator) -> None:
         from aura_dev.cli.progress import summary
+        from aura_dev.cli.summary_text import SummaryData
 
         if view is not None:
             view.close()
@@ -95,7 +96,8 @@ def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, 
             snap = orch.snapshot()
             # Since `aura dev up` was run: the engine loads after the head start has spawned.
             seconds = time.time() - options.invoked_at if options.invoked_at else time.monotonic() - began
-            summary(ui.out, snap, seconds, dashboard=dashboard_link(ws, snap), digest=digest)
+            summary(ui.out, SummaryData.from_state_json(snap.to_json()), seconds, dashboard=dashboard_link(ws, snap),
+                    digest=digest)
             if timings:
                 from aura_dev.cli.timings_view import show_timings
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aura_dev.atomic import write_atomic
-from aura_dev.engine.runstate import run_dir
+from aura_dev.engine.run_files import run_dir  # not runstate: `up -d`'s summary imports this (~30 ms)
 
 if TYPE_CHECKING:
     from aura_dev.engine.snapshot import StackSnapshot
