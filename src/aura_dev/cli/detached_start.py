@@ -114,7 +114,7 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
     from aura_dev.workspace.disk import require_writable
     from aura_dev.workspace.load import load_workspace
 
-    ws = load_workspace(file)
+    ws = load_workspace(file, reuse_validation=True)  # the spec last validated, when the file is unchanged
     ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
     require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
     prepared = session.prepare(ws, options)

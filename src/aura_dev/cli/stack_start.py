@@ -67,7 +67,7 @@ def start_stack(services: list[str], workspace: Path | None, *, detach: bool, re
         from aura_dev.workspace.disk import require_writable
         from aura_dev.workspace.load import load_workspace
 
-        ws = load_workspace(file)
+        ws = load_workspace(file, reuse_validation=True)
         ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
         require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
         if tui:

@@ -26,9 +26,13 @@ from aura_dev.plan.infra import InfraKind, InfraRequest
 from aura_dev.plan.model import InfraEndpoints
 from aura_dev.units.base import Unit
 from aura_dev.workspace.load import Workspace
-from aura_dev.workspace.model import InfraUnit, RestartSettings
+from aura_dev.workspace.model import BackoffSettings, InfraUnit, RestartSettings
 
-INFRA_RESTART = RestartSettings.model_validate({"policy": "always", "maxRestarts": 5, "window": 60})
+# Constructed, not validated: validating would build pydantic's schema for these models on
+# every start's critical path (the models defer it; see `workspace.spec_cache`).  A unit
+# test holds it equal to the validated form.
+INFRA_RESTART = RestartSettings.model_construct(policy="always", max_restarts=5, window=60.0,
+                                                backoff=BackoffSettings.model_construct())
 INFRA_READY_TIMEOUT = 60.0
 OBSERVER_READY_TIMEOUT = 180.0  # a JVM on a loaded laptop: slow to start, and nothing waits for it
 

@@ -44,7 +44,7 @@ class KeptUnits:
         wanted = None
         if isinstance(unit, KeptProcessUnit):
             wanted = Wanted(kept_record.masked(unit.argv), request.ports.named(), request.runtime_version,
-                            kept_record.masked_settings(settings.model_dump(mode="json", by_alias=True)))
+                            kept_record.masked_settings(kept_record.settings_json(settings)))
             unit.on_spawned = partial(self._spawned, kind, wanted)
         if kind in self._decided:
             return  # a restart of this run: it spawns anew (and is recorded)

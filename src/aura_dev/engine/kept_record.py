@@ -15,7 +15,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -23,6 +23,9 @@ from aura_dev.atomic import write_json_atomic
 from aura_dev.engine import runstate
 from aura_dev.plan.infra import InfraKind
 from aura_dev.units.head_start import comparable_argv
+
+if TYPE_CHECKING:
+    from aura_dev.workspace.model import InfraUnit
 
 KEPT_FILE = "kept.json"
 KEPT_KINDS = (InfraKind.REDIS, InfraKind.PLACEMENT, InfraKind.SCHEDULER)  # not Zipkin: an observer, slow to start
@@ -82,6 +85,13 @@ def masked(argv: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         if arg in SECRET_FLAGS:
             out[i + 1] = "sha256:" + hashlib.sha256(out[i + 1].encode()).hexdigest()[:16]
     return tuple(comparable_argv(out))
+
+
+def settings_json(settings: InfraUnit) -> dict[str, Any]:
+    """`settings.model_dump(mode="json", by_alias=True)` for these flat models of scalars,
+    without pydantic's serializer, whose schema a start would otherwise build on its critical
+    path (the models defer it; see `workspace.spec_cache`).  A unit test holds the two equal."""
+    return {field.alias or name: getattr(settings, name) for name, field in type(settings).model_fields.items()}
 
 
 def masked_settings(settings: dict[str, Any]) -> dict[str, Any]:

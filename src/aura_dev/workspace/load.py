@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aura_dev.errors import UnknownService, WorkspaceInvalid, WorkspaceNotFound
-from aura_dev.workspace.locate import AtWorkspaceFile, unreadable
+from aura_dev.workspace import spec_cache
+from aura_dev.workspace.locate import STATE_DIR, AtWorkspaceFile, unreadable
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.names import shown
 from aura_dev.workspace.problems import Problem, did_you_mean
@@ -63,8 +64,12 @@ class Workspace(AtWorkspaceFile):
         return [name for name in self.services if name in chosen]
 
 
-def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
-    """Parse and validate `file`; raise WorkspaceInvalid listing every problem found."""
+def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bool = False) -> Workspace:
+    """Parse and validate `file`; raise WorkspaceInvalid listing every problem found.
+
+    `reuse_validation` (the supervisor): take the spec from `workspace.spec_cache` when the
+    file is what was last validated, and keep it there when it is not (the checks against
+    the disk run either way)."""
     from aura_dev.workspace.checks import semantic_problems
 
     file = file.absolute()
@@ -92,10 +97,17 @@ def load_workspace(file: Path, *, check_files: bool = True) -> Workspace:
     settings = {key: value for key, value in doc.data.items() if not is_extension_key(key)}
 
     spec: WorkspaceSpec | None = None
-    try:
-        spec = WorkspaceSpec.model_validate(settings)
-    except ValidationError as exc:
-        problems.extend(_validation_problems(exc, doc))
+    state_dir = file.parent / STATE_DIR
+    if reuse_validation and not problems:
+        spec = spec_cache.load(state_dir, settings)
+    if spec is None:
+        try:
+            spec = WorkspaceSpec.model_validate(settings)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, doc))
+        else:
+            if reuse_validation and not problems:
+                spec_cache.store(state_dir, settings, spec)
 
     valid_services: dict[str, Service] = {}
     kept: _KeptEntries = {}

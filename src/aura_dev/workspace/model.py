@@ -116,8 +116,11 @@ StrList = Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=
 
 
 class Model(BaseModel):
+    # defer_build: the schema is built when something first validates, not at import — the
+    # supervisor usually takes its spec from `workspace.spec_cache` and never validates.
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, validate_default=True
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, validate_default=True,
+        defer_build=True,
     )
 
 
