@@ -17,8 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
+
 
 RESOURCE_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_IGNORES = (
@@ -37,6 +40,10 @@ DEFAULT_IGNORES = (
 
 @lru_cache(maxsize=256)
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    # Imported here: the engine imports this module before a start, the watch matches
+    # paths only once the stack is up, and pathspec costs ~10 ms of CPU to import.
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
