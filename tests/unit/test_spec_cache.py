@@ -16,6 +16,7 @@ from aura_dev.errors import WorkspaceInvalid
 from aura_dev.workspace import spec_cache
 from aura_dev.workspace.load import load_workspace
 from aura_dev.workspace.model import InfraSettings, RestartSettings
+from aura_dev.workspace.problems import Problem
 
 WORKSPACE = """\
 name: cached
@@ -49,8 +50,9 @@ def test_the_supervisor_keeps_what_it_validated_and_reads_it_back(workspace: Pat
 
 
 def test_a_start_on_an_unchanged_file_builds_no_schema(workspace: Path) -> None:
-    """What the cache is for: the models defer their schema, and nothing on the way to a
-    start validates (the infra restart policy, the kept infra's settings included)."""
+    """What the cache is for: the models defer their schema, nothing on the way to a start
+    validates (the infra restart policy, the kept infra's settings included), and the file is
+    not parsed again (its YAML parser never imported)."""
     load_workspace(workspace, reuse_validation=True)
     code = (
         "import sys; from pathlib import Path; from aura_dev.workspace.load import load_workspace; "
@@ -58,10 +60,10 @@ def test_a_start_on_an_unchanged_file_builds_no_schema(workspace: Path) -> None:
         "import aura_dev.engine.session, aura_dev.cli.stack_view; "
         "from aura_dev.engine import kept_record; kept_record.settings_json(ws.spec.infra.redis); "
         "from aura_dev.workspace.model import WorkspaceSpec; "
-        "print(WorkspaceSpec.__pydantic_complete__, 'importlib.metadata' in sys.modules)")
+        "print(WorkspaceSpec.__pydantic_complete__, 'importlib.metadata' in sys.modules, 'aura_dev.workspace.yamlsource' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(Path(spec_cache.__file__).parents[2])))
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_an_edited_file_is_validated_afresh(workspace: Path) -> None:
@@ -73,13 +75,25 @@ def test_an_edited_file_is_validated_afresh(workspace: Path) -> None:
         load_workspace(workspace, reuse_validation=True)
 
 
-def test_the_same_values_in_another_order_or_type_are_another_file(workspace: Path) -> None:
-    """The key is the parsed file: service order matters (it is the start order), and so
-    does a value's type."""
-    settings = {"name": "w", "services": {"a": {"path": "."}, "b": {"path": "."}}}
-    reordered = {"name": "w", "services": {"b": {"path": "."}, "a": {"path": "."}}}
-    assert spec_cache.key(settings) != spec_cache.key(reordered)
-    assert spec_cache.key({"name": "1"}) != spec_cache.key({"name": 1})
+def test_the_key_is_the_file_and_its_text(workspace: Path) -> None:
+    """A comment or a space changes the locations the checks point at, and the same text in
+    another folder means other paths: each is another key."""
+    text = workspace.read_text()
+    assert spec_cache.key(workspace, text) == spec_cache.key(workspace, text)
+    assert spec_cache.key(workspace, text) != spec_cache.key(workspace, "# moved\n" + text)
+    assert spec_cache.key(workspace, text) != spec_cache.key(workspace.parent / "x" / "aura.yaml", text)
+
+
+def test_a_cached_document_still_locates_problems_found_on_disk(workspace: Path) -> None:
+    """The checks against the disk run on every start; with the cached document they still
+    point at the line in the file."""
+    load_workspace(workspace, reuse_validation=True)
+    (workspace.parent / "api" / "app.py").unlink()
+    (workspace.parent / "api").rmdir()
+    with pytest.raises(WorkspaceInvalid) as refused:
+        load_workspace(workspace, reuse_validation=True)
+    problems = [p for p in refused.value.problems if isinstance(p, Problem)]
+    assert [(p.location.line, "api" in p.message) for p in problems] == [(5, True)]
 
 
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"00\nnot a pickle", None])

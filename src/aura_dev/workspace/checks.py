@@ -13,7 +13,7 @@ from aura_dev.workspace.placeholders import (
 )
 from aura_dev.workspace.names import app_id_problem, listing, service_name_problem, shown, suggest_label
 from aura_dev.workspace.problems import Problem, did_you_mean, dotted
-from aura_dev.workspace.yamlsource import KeyPath, SourceDocument
+from aura_dev.workspace.source_doc import KeyPath, SourceDocument
 
 SIDECAR_PORT_KEYS = ("httpPort", "grpcPort", "internalGrpcPort", "metricsPort")
 

@@ -19,7 +19,7 @@ from aura_dev.workspace.locate import STATE_DIR, AtWorkspaceFile, unreadable
 from aura_dev.workspace.model import Service, WorkspaceSpec
 from aura_dev.workspace.names import shown
 from aura_dev.workspace.problems import Problem, did_you_mean
-from aura_dev.workspace.yamlsource import KeyPath, SourceDocument, YamlSyntaxError, YamlRefused, load_yaml_file
+from aura_dev.workspace.source_doc import KeyPath, SourceDocument, YamlRefused, YamlSyntaxError, read_text
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,23 @@ class Workspace(AtWorkspaceFile):
 def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bool = False) -> Workspace:
     """Parse and validate `file`; raise WorkspaceInvalid listing every problem found.
 
-    `reuse_validation` (the supervisor): take the spec from `workspace.spec_cache` when the
-    file is what was last validated, and keep it there when it is not (the checks against
-    the disk run either way)."""
+    `reuse_validation` (the supervisor): take the parsed document and the spec from
+    `workspace.spec_cache` when the file is what was last validated, and keep them there
+    when it is not (the checks against the disk run either way)."""
     from aura_dev.workspace.checks import semantic_problems
 
     file = file.absolute()
+    state_dir = file.parent / STATE_DIR
+    cached: tuple[SourceDocument, WorkspaceSpec] | None = None
     try:
-        doc = load_yaml_file(file)
+        text = read_text(file)
+        cached = spec_cache.load(state_dir, file, text) if reuse_validation else None
+        if cached is None:
+            from aura_dev.workspace.yamlsource import parse_yaml  # PyYAML: only when the file is parsed
+
+            doc = parse_yaml(text, file)
+        else:
+            doc = cached[0]
     except YamlRefused as exc:
         raise WorkspaceInvalid(f"{file.name} cannot be loaded",
                                [Problem(file, exc.location, (), exc.message)]) from None
@@ -96,10 +105,7 @@ def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bo
         raise WorkspaceInvalid(f"{file.name} is invalid", problems)
     settings = {key: value for key, value in doc.data.items() if not is_extension_key(key)}
 
-    spec: WorkspaceSpec | None = None
-    state_dir = file.parent / STATE_DIR
-    if reuse_validation and not problems:
-        spec = spec_cache.load(state_dir, settings)
+    spec = cached[1] if cached is not None else None
     if spec is None:
         try:
             spec = WorkspaceSpec.model_validate(settings)
@@ -107,7 +113,7 @@ def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bo
             problems.extend(_validation_problems(exc, doc))
         else:
             if reuse_validation and not problems:
-                spec_cache.store(state_dir, settings, spec)
+                spec_cache.store(state_dir, file, text, doc, spec)
 
     valid_services: dict[str, Service] = {}
     kept: _KeptEntries = {}

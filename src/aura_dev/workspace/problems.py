@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aura_dev.workspace.yamlsource import KeyPath, Location
+from aura_dev.workspace.source_doc import KeyPath, Location
 
 
 SHOWN_KEY = 60  # characters of a key shown in a location
