@@ -41,19 +41,27 @@ def cache_file(file: Path) -> Path:
     return spec_cache.cache_path(file.parent / ".aura")
 
 
+def load_and_keep(file: Path) -> None:
+    load_workspace(file, reuse_validation=True).keep_validation()
+
+
 def test_the_supervisor_keeps_what_it_validated_and_reads_it_back(workspace: Path) -> None:
     first = load_workspace(workspace, reuse_validation=True)
-    assert cache_file(workspace).exists()
+    assert not (workspace.parent / ".aura").exists()  # only once the start goes ahead (a refused `up` writes nothing)
+    first.keep_validation()
+    kept = cache_file(workspace).stat()
     again = load_workspace(workspace, reuse_validation=True)
-    assert again.spec == first.spec == load_workspace(workspace).spec
+    assert again.reused and again.spec == first.spec == load_workspace(workspace).spec
     assert again.spec.services["api"].restart.window == 120.0
+    again.keep_validation()  # taken from the cache: not written again
+    assert cache_file(workspace).stat().st_mtime_ns == kept.st_mtime_ns
 
 
 def test_a_start_on_an_unchanged_file_builds_no_schema(workspace: Path) -> None:
     """What the cache is for: the models defer their schema, nothing on the way to a start
     validates (the infra restart policy, the kept infra's settings included), and the file is
     not parsed again (its YAML parser never imported)."""
-    load_workspace(workspace, reuse_validation=True)
+    load_and_keep(workspace)
     code = (
         "import sys; from pathlib import Path; from aura_dev.workspace.load import load_workspace; "
         f"ws = load_workspace(Path({str(workspace)!r}), reuse_validation=True); "
@@ -67,9 +75,10 @@ def test_a_start_on_an_unchanged_file_builds_no_schema(workspace: Path) -> None:
 
 
 def test_an_edited_file_is_validated_afresh(workspace: Path) -> None:
-    load_workspace(workspace, reuse_validation=True)
+    load_and_keep(workspace)
     workspace.write_text(WORKSPACE.replace("window: 2m", "window: 3m"))
-    assert load_workspace(workspace, reuse_validation=True).spec.services["api"].restart.window == 180.0
+    edited = load_workspace(workspace, reuse_validation=True)
+    assert not edited.reused and edited.spec.services["api"].restart.window == 180.0
     workspace.write_text(WORKSPACE.replace("window: 2m", "window: soon"))
     with pytest.raises(WorkspaceInvalid, match="aura.yaml has 1 problem"):
         load_workspace(workspace, reuse_validation=True)
@@ -87,7 +96,7 @@ def test_the_key_is_the_file_and_its_text(workspace: Path) -> None:
 def test_a_cached_document_still_locates_problems_found_on_disk(workspace: Path) -> None:
     """The checks against the disk run on every start; with the cached document they still
     point at the line in the file."""
-    load_workspace(workspace, reuse_validation=True)
+    load_and_keep(workspace)
     (workspace.parent / "api" / "app.py").unlink()
     (workspace.parent / "api").rmdir()
     with pytest.raises(WorkspaceInvalid) as refused:
@@ -98,7 +107,8 @@ def test_a_cached_document_still_locates_problems_found_on_disk(workspace: Path)
 
 @pytest.mark.parametrize("damage", [b"", b"garbage", b"00\nnot a pickle", None])
 def test_a_cache_that_cannot_be_used_is_ignored(workspace: Path, damage: bytes | None) -> None:
-    expected = load_workspace(workspace, reuse_validation=True).spec
+    load_and_keep(workspace)
+    expected = load_workspace(workspace).spec
     path = cache_file(workspace)
     if damage is None:  # a valid pickle of something else under the right key
         key = path.read_bytes().partition(b"\n")[0]
@@ -109,7 +119,7 @@ def test_a_cache_that_cannot_be_used_is_ignored(workspace: Path, damage: bytes |
 
 
 def test_other_commands_neither_read_nor_write_it(workspace: Path) -> None:
-    load_workspace(workspace)
+    load_workspace(workspace).keep_validation()
     assert not (workspace.parent / ".aura").exists()  # read-only commands write nothing
 
 

@@ -118,6 +118,7 @@ def _supervise(channel: Channel, services: list[str], workspace: Path | None, op
     ws.selection(list(services))  # an unknown service is refused before anything is written (or probed)
     require_writable(ws.state_dir, "aura keeps the stack's run state and logs there")
     prepared = session.prepare(ws, options)
+    ws.keep_validation()
     if prepared.backend_reason:
         channel.send("note", f"infra backend auto → {prepared.backend}: {prepared.backend_reason}")
     session.detach_output(ws)

@@ -36,7 +36,9 @@ def supervisor_hooks() -> list[session.SupervisorHook]:
 
 def _prepared(ws: Workspace, options: UpOptions) -> session.Prepared:
     """Refused early, writing nothing: already running, runtime missing, unknown service."""
-    return session.prepare(ws, options)
+    prepared = session.prepare(ws, options)
+    ws.keep_validation()  # the start goes ahead
+    return prepared
 
 
 def run_foreground(ws: Workspace, options: UpOptions, *, verbose: bool = False, timings: bool = False) -> int:

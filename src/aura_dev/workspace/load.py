@@ -29,6 +29,10 @@ class Workspace(AtWorkspaceFile):
     file: Path
     spec: WorkspaceSpec
     source: SourceDocument | None = field(default=None, compare=False, repr=False)
+    # The text validated, and whether the spec came from `workspace.spec_cache`: loaded for a
+    # supervisor only (`reuse_validation`), for `keep_validation`.
+    text: str | None = field(default=None, compare=False, repr=False)
+    reused: bool = field(default=False, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -50,6 +54,12 @@ class Workspace(AtWorkspaceFile):
     def depends_on(self) -> dict[str, list[str]]:
         return {name: list(svc.depends_on) for name, svc in self.spec.services.items()}
 
+    def keep_validation(self) -> None:
+        """The supervisor, once its start goes ahead (a refused `up` writes nothing): keep
+        what was parsed and validated for the next start; nothing when it came from there."""
+        if self.text is not None and self.source is not None and not self.reused:
+            spec_cache.store(self.state_dir, self.file, self.text, self.source, self.spec)
+
     def selection(self, requested: list[str]) -> list[str]:
         """The services `aura dev up` runs for `requested` (all when empty): those and what
         they depend on, in file order; an unknown name is refused."""
@@ -68,8 +78,8 @@ def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bo
     """Parse and validate `file`; raise WorkspaceInvalid listing every problem found.
 
     `reuse_validation` (the supervisor): take the parsed document and the spec from
-    `workspace.spec_cache` when the file is what was last validated, and keep them there
-    when it is not (the checks against the disk run either way)."""
+    `workspace.spec_cache` when the file is what was last validated (the checks against the
+    disk run either way); `Workspace.keep_validation` keeps them there when it is not."""
     from aura_dev.workspace.checks import semantic_problems
 
     file = file.absolute()
@@ -111,9 +121,6 @@ def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bo
             spec = WorkspaceSpec.model_validate(settings)
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, doc))
-        else:
-            if reuse_validation and not problems:
-                spec_cache.store(state_dir, file, text, doc, spec)
 
     valid_services: dict[str, Service] = {}
     kept: _KeptEntries = {}
@@ -136,7 +143,8 @@ def load_workspace(file: Path, *, check_files: bool = True, reuse_validation: bo
         count = len(problems)
         raise WorkspaceInvalid(f"{file.name} has {count} problem{'s' if count != 1 else ''}", problems)
     assert spec is not None
-    return Workspace(file=file, spec=spec, source=doc)
+    return Workspace(file=file, spec=spec, source=doc, text=text if reuse_validation else None,
+                     reused=cached is not None)
 
 
 # For each list a salvaged service lost entries from: the source indices of the entries kept.
