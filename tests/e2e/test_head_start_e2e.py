@@ -61,6 +61,7 @@ def test_a_later_up_adopts_its_head_start_and_a_changed_unit_starts_anew(tmp_pat
     assert adopted(first["timeline"]) == set()
     down(root, first)
     assert (root / ".aura" / "run" / "launch.json").is_file()
+    assert (root / ".aura" / "run" / "spec.pickle").is_file()  # the next start neither parses nor validates
 
     second = up(root)
     try:
@@ -92,6 +93,7 @@ def test_a_refused_start_leaves_no_early_process(tmp_path: Path, runtime: Any, r
     record = json.loads((root / ".aura" / "run" / "launch.json").read_text())
     ports = sorted({p for unit in record["units"] for p in unit["ports"]})
     assert ports
+    assert (root / ".aura" / "run" / "spec.pickle").is_file()  # so is the validated file: the checks on disk still run
     (root / "hs21a" / "app.py").unlink()
     (root / "hs21a").rmdir()  # the workspace file is unchanged (the record applies) but now refused
     refused = run_aura("dev", "up", "--detach", "--no-reload", "-w", str(root), timeout=120)
