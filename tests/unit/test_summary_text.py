@@ -25,7 +25,7 @@ def state_json(*, gateway_state: str = "ready") -> dict[str, object]:
         return {"appId": None, "url": f"http://127.0.0.1:{app_port}", "appPort": app_port, "ready": True,
                 "dependsOn": [], "daprHttpPort": app_port + 1, "daprGrpcPort": app_port + 2}
 
-    gateway = dict(service(28612), appId="gateway-id")
+    gateway = dict(service(28612), appId="gateway-id", ready=gateway_state == "ready")
     return {
         "backend": "native", "runtimeVersion": "1.18.2", "supervisor": {"pid": 42},
         "services": {"conversation": service(28620), "assistant-gateway": gateway},
@@ -57,6 +57,21 @@ def test_the_plain_summary_says_what_riches_says_line_for_line(gateway_state: st
     assert max(len(line) for line in plain.splitlines()[1:4]) == table_width(data)
 
 
+def test_a_service_is_ready_only_with_its_sidecar_and_up_d_says_so_in_its_exit_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app unit ready but its sidecar failed: the service is not ready, and `up -d`
+    exits 1, as it did when the summary read the typed state."""
+    state = state_json()
+    state["services"]["conversation"]["ready"] = False  # type: ignore[index]
+    text = plain_text(SummaryData.from_state_json(state), 1.0, dashboard=None, colour=False)
+    assert text.startswith("1/2 services ready") and "✓ ready" in text
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text(json.dumps(state))
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert detached_wait._summary(tmp_path, 42, 0.0, timings=False, invoked_at=None) == 1
+
+
 def test_styles_only_when_asked_and_the_words_unchanged() -> None:
     data = SummaryData.from_state_json(state_json(gateway_state="failed"))
     styled = plain_text(data, 2.0, dashboard="http://x/?token=t", colour=True)
@@ -72,7 +87,7 @@ def test_a_unit_missing_from_the_state_is_shown_as_unknown_not_a_crash() -> None
     data = state_json()
     del data["units"]["conversation"]  # type: ignore[attr-defined]
     text = plain_text(SummaryData.from_state_json(data), 1.0, dashboard=None, colour=False)
-    assert "? ?" in text and "dashboard:" not in text and text.startswith("1/2 services ready")
+    assert "? ?" in text and "dashboard:" not in text and text.startswith("2/2 services ready")  # as the services say
 
 
 class Terminal(io.StringIO):

@@ -35,6 +35,7 @@ class ServiceRow:
     app_id: str
     dapr_http: str
     dapr_grpc: str
+    ready: bool = False  # the service's own readiness (its app and its sidecar), not the app unit's state
 
     @property
     def mark(self) -> tuple[str, str]:
@@ -69,7 +70,8 @@ class SummaryData:
             rows.append(ServiceRow(
                 name=str(name), state=str(app.get("state")) if isinstance(app, dict) else "?",
                 url=str(svc.get("url") or "-"), app_id=str(svc.get("appId") or "-"),
-                dapr_http=str(svc.get("daprHttpPort") or "-"), dapr_grpc=str(svc.get("daprGrpcPort") or "-")))
+                dapr_http=str(svc.get("daprHttpPort") or "-"), dapr_grpc=str(svc.get("daprGrpcPort") or "-"),
+                ready=bool(svc.get("ready"))))
         infra = tuple(InfraEntry(str(label), str(unit.get("service")), (unit.get("ports") or {}).get("main"))
                       for label, unit in units.items() if isinstance(unit, dict) and unit.get("source") == "infra")
         return cls(backend=str(data.get("backend")), runtime_version=str(data.get("runtimeVersion")),
@@ -77,7 +79,7 @@ class SummaryData:
 
     @property
     def ready(self) -> int:
-        return sum(1 for row in self.rows if row.state == "ready")
+        return sum(1 for row in self.rows if row.ready)
 
     @property
     def all_ready(self) -> bool:
